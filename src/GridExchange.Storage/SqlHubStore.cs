@@ -1,0 +1,222 @@
+using System.Data;
+using System.Data.Common;
+using GridExchange.Domain.Codes;
+using GridExchange.Storage.Migrations;
+using GridExchange.V1;
+
+namespace GridExchange.Storage;
+
+/// <summary>
+/// What the two SQL adapters share: the same tables, the same queries, the same migration
+/// bookkeeping. Adapters supply connections, their migrations, the bulk path and the few
+/// type mappings that differ.
+/// </summary>
+public abstract class SqlHubStore : IHubStore
+{
+    private const string Columns =
+        "entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload";
+
+    /// <inheritdoc />
+    public abstract string Kind { get; }
+
+    /// <summary>The dialect's migrations, in id order.</summary>
+    protected abstract IReadOnlyList<Migration> Migrations { get; }
+
+    /// <summary>Opens a new connection (pooled by the provider).</summary>
+    protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Serialises schema changes across processes while <paramref name="connection"/> is open.</summary>
+    protected virtual Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    /// <summary>Reads <c>updated_at</c>.</summary>
+    protected abstract DateTimeOffset ReadInstant(DbDataReader reader, int ordinal);
+
+    /// <inheritdoc />
+    public abstract Task<long> BulkLoadAsync(IAsyncEnumerable<EntityRecord> records, CancellationToken cancellationToken);
+
+    /// <inheritdoc />
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        // One transaction under the migration lock: the bookkeeping table is created inside it
+        // too, because concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalog.
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await LockForMigrationAsync(connection, transaction, cancellationToken);
+        await ExecuteAsync(connection, transaction, """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TEXT NOT NULL)
+            """, cancellationToken);
+
+        var applied = new HashSet<int>();
+        await using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT id FROM schema_migrations";
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        foreach (var migration in Migrations.Where(m => !applied.Contains(m.Id)).OrderBy(m => m.Id))
+        {
+            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
+            await using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO schema_migrations (id, name, applied_at) VALUES (@id, @name, @at)";
+            AddParameter(record, "id", migration.Id);
+            AddParameter(record, "name", migration.Name);
+            AddParameter(record, "at", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<int>> GetAppliedMigrationsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id FROM schema_migrations ORDER BY id";
+        var ids = new List<int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> IsEmptyAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM entities LIMIT 1";
+        return await command.ExecuteScalarAsync(cancellationToken) is null;
+    }
+
+    /// <inheritdoc />
+    public async Task<EntityRecord?> GetAsync(EntityType type, string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM entities WHERE entity_type = @type AND entity_key = @key";
+        AddParameter(command, "type", (int)type);
+        AddParameter(command, "key", key);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EntityRecord>> ListInScopeAsync(
+        EntityType type, string scopePrefix, EntityPosition? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scopePrefix);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var range = scopePrefix.Length == 0 ? "" : "AND scope_code >= @lo AND scope_code < @hi";
+        command.CommandText = $"""
+            SELECT {Columns} FROM entities
+            WHERE entity_type = @type {range}
+              AND (scope_code > @afterScope OR (scope_code = @afterScope AND entity_key > @afterKey))
+            ORDER BY scope_code, entity_key
+            LIMIT @limit
+            """;
+        AddParameter(command, "type", (int)type);
+        if (scopePrefix.Length > 0)
+        {
+            AddParameter(command, "lo", scopePrefix);
+            AddParameter(command, "hi", RegionCode.PrefixUpperBound(scopePrefix));
+        }
+
+        AddParameter(command, "afterScope", after?.ScopeCode ?? "");
+        AddParameter(command, "afterKey", after?.Key ?? "");
+        AddParameter(command, "limit", limit);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EntityRecord>> ListChildrenAsync(
+        EntityType type, string parentKey, EntityPosition? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parentKey);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT {Columns} FROM entities
+            WHERE entity_type = @type AND parent_key = @parent AND entity_key > @afterKey
+            ORDER BY entity_key
+            LIMIT @limit
+            """;
+        AddParameter(command, "type", (int)type);
+        AddParameter(command, "parent", parentKey);
+        AddParameter(command, "afterKey", after?.Key ?? "");
+        AddParameter(command, "limit", limit);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }
+
+    /// <inheritdoc />
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Adds a named parameter; both providers bind <c>@name</c>.</summary>
+    protected static void AddParameter(DbCommand command, string name, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private async Task<IReadOnlyList<EntityRecord>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var records = new List<EntityRecord>();
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(ReadRecord(reader));
+        }
+
+        return records;
+    }
+
+    private EntityRecord ReadRecord(DbDataReader reader) => new(
+        (EntityType)Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        reader.GetInt64(4),
+        reader.GetString(5),
+        ReadInstant(reader, 6),
+        (byte[])reader.GetValue(7));
+}
