@@ -95,6 +95,24 @@ public static class ErrorReasons
     /// <summary>The request or an item in it exceeds the allowed size.</summary>
     public const string MessageTooLarge = "MESSAGE_TOO_LARGE";
 
-    /// <summary>The operation or data is not available yet (e.g. a snapshot still being built).</summary>
+    /// <summary>The RPC is part of the v1 contract but not served by this hub release (UNIMPLEMENTED).</summary>
     public const string NotYetAvailable = "NOT_YET_AVAILABLE";
+
+    /// <summary>A request_id was reused with a different request body.</summary>
+    public const string RequestIdReused = "REQUEST_ID_REUSED";
+
+    /// <summary>A repeated field holds more items than allowed.</summary>
+    public const string TooManyItems = "TOO_MANY_ITEMS";
+
+    /// <summary>The hub or a dependency is temporarily unavailable; retry with back-off.</summary>
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+
+    /// <summary>The calling or target peer is registered but disabled.</summary>
+    public const string PeerDisabled = "PEER_DISABLED";
+
+    /// <summary>The caller is not the owner (source of truth) of the record it tried to change.</summary>
+    public const string NotOwner = "NOT_OWNER";
+
+    /// <summary>The data asked for is still being prepared (UNAVAILABLE with RetryInfo).</summary>
+    public const string DataNotReady = "DATA_NOT_READY";
 }

@@ -6,15 +6,13 @@ namespace GridExchange.Tests.Errors;
 
 public class ErrorReasonsTests
 {
+    // The reasons the contract defines: the ErrorReason enum of errors.proto, read from the
+    // generated code, so a reason added to the protos without a constant (or the reverse) fails.
     private static readonly string[] ContractReasons =
-    [
-        "RESYNC_REQUIRED", "STALE_VERSION", "OUT_OF_JURISDICTION", "INVALID_CHECK_DIGIT", "INVALID_CODE",
-        "INVALID_FORMAT", "INVALID_LENGTH", "INVALID_DATE", "REQUIRED_FIELD", "INCONSISTENT_FIELDS",
-        "PAYLOAD_MISMATCH", "UNSUPPORTED_ENTITY_TYPE", "NOT_FOUND", "DUPLICATE", "ILLEGAL_TRANSITION",
-        "VERSION_CONFLICT", "INVALID_CURSOR", "INVALID_PAGE_TOKEN", "INVALID_PAGE_SIZE", "UNAUTHENTICATED",
-        "CREDENTIAL_REVOKED", "ROLE_NOT_GRANTED", "DATA_CLASS_NOT_GRANTED", "DIRECTIVE_NOT_DOWNWARD",
-        "RATE_LIMITED", "DEADLINE_REQUIRED", "MESSAGE_TOO_LARGE", "NOT_YET_AVAILABLE",
-    ];
+        GridExchange.V1.ErrorsReflection.Descriptor.EnumTypes.Single(e => e.Name == "ErrorReason").Values
+            .Where(v => v.Number != 0)
+            .Select(v => v.Name["ERROR_REASON_".Length..])
+            .ToArray();
 
     private static Dictionary<string, string> Reasons() =>
         typeof(ErrorReasons)
@@ -37,6 +35,13 @@ public class ErrorReasonsTests
     {
         var values = Reasons().Values.ToHashSet();
         Assert.All(ContractReasons, reason => Assert.Contains(reason, values));
+    }
+
+    [Fact]
+    public void Constants_EveryConstant_IsAContractReason()
+    {
+        Assert.True(ContractReasons.Length >= 34);
+        Assert.All(Reasons().Values, value => Assert.Contains(value, ContractReasons));
     }
 
     [Fact]
