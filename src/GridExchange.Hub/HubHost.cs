@@ -1,0 +1,96 @@
+using System.Net;
+using GridExchange.Hub.Services;
+using GridExchange.Hub.Startup;
+using GridExchange.Storage;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace GridExchange.Hub;
+
+/// <summary>
+/// Builds and starts the hub. <c>Program</c> and the integration tests use the same path, so
+/// what the tests call is what an operator runs.
+/// </summary>
+public static class HubHost
+{
+    /// <summary>Builds the application; <paramref name="configure"/> lets tests override settings.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        var section = builder.Configuration.GetSection(HubOptions.Section);
+        var options = section.Get<HubOptions>() ?? new HubOptions();
+        options.PostgreSql ??= builder.Configuration.GetConnectionString("GridExchange");
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        // Embedded mode is loopback-only HTTP/2 without TLS; TLS and peer credentials come with
+        // the security issue.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Protocols = HttpProtocols.Http2));
+
+        builder.Services.AddSingleton(StoreFactory.Create(options));
+        builder.Services.AddSingleton<HubInitializer>();
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<NotYetAvailableInterceptor>();
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");
+
+        builder.Services.AddHangfire(hangfire =>
+        {
+            hangfire.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (string.IsNullOrWhiteSpace(options.PostgreSql))
+            {
+                hangfire.UseInMemoryStorage();
+            }
+            else
+            {
+                hangfire.UsePostgreSqlStorage(
+                    storage => storage.UseNpgsqlConnection(options.PostgreSql),
+                    new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
+            }
+        });
+        if (options.RunHangfireServer)
+        {
+            builder.Services.AddHangfireServer(server => server.ServerName = $"gridexchange-hub:{Environment.MachineName}:{Environment.ProcessId}");
+        }
+
+        var app = builder.Build();
+        app.MapGrpcService<RegistryGrpcService>();
+        app.MapGrpcService<ExchangeGrpcService>();
+        app.MapGrpcService<PopulationGrpcService>();
+        app.MapGrpcService<CaseGrpcService>();
+        app.MapGrpcService<DirectiveGrpcService>();
+        app.MapGrpcService<StatsGrpcService>();
+        app.MapGrpcService<AdminGrpcService>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+
+    /// <summary>Migrates, loads the sample if the store is empty, then starts listening.</summary>
+    /// <returns>The address the hub listens on, e.g. <c>http://127.0.0.1:5170</c>.</returns>
+    public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        await app.Services.GetRequiredService<HubInitializer>().InitializeAsync(cancellationToken);
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Uri(address);
+    }
+
+    /// <summary>The store the hub runs on (for tests and tools).</summary>
+    public static IHubStore Store(WebApplication app) => app.Services.GetRequiredService<IHubStore>();
+}

@@ -1,0 +1,37 @@
+namespace GridExchange.Hub;
+
+/// <summary>
+/// The hub's settings, bound from the <c>GridExchange</c> configuration section
+/// (appsettings.json, environment variables <c>GridExchange__Port</c> etc., or command-line
+/// <c>--GridExchange:Port=…</c>).
+/// </summary>
+public sealed class HubOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "GridExchange";
+
+    /// <summary>Loopback port for gRPC (HTTP/2 without TLS in the embedded mode); 0 picks a free one.</summary>
+    public int Port { get; set; } = 5170;
+
+    /// <summary>
+    /// PostgreSQL connection string. Empty selects the embedded SQLite store and in-memory
+    /// Hangfire; set selects PostgreSQL for both (migrations applied at start-up).
+    /// Also read from <c>ConnectionStrings:GridExchange</c>.
+    /// </summary>
+    public string? PostgreSql { get; set; }
+
+    /// <summary>The SQLite file of the embedded store, relative to the working directory.</summary>
+    public string SqlitePath { get; set; } = Path.Combine("data", "gridexchange.db");
+
+    /// <summary>
+    /// Folder of the sample province (a <c>manifest.json</c> and its files). Empty: the
+    /// <c>seeds/sample</c> folder of the checkout the hub runs from.
+    /// </summary>
+    public string? SeedDirectory { get; set; }
+
+    /// <summary>Load the sample into an empty store at start-up.</summary>
+    public bool LoadSampleOnFirstStart { get; set; } = true;
+
+    /// <summary>Start a Hangfire server in this process.</summary>
+    public bool RunHangfireServer { get; set; } = true;
+}

@@ -1,0 +1,7 @@
+using GridExchange.Hub;
+
+var app = HubHost.Build(args);
+var address = await HubHost.StartAsync(app, CancellationToken.None);
+var store = HubHost.Store(app);
+Console.WriteLine($"GridExchange hub listening on {address} (store: {store.Kind}; gRPC reflection and grpc.health.v1 enabled)");
+await app.WaitForShutdownAsync();

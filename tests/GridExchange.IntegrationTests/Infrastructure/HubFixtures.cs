@@ -1,0 +1,51 @@
+namespace GridExchange.IntegrationTests.Infrastructure;
+
+/// <summary>One hub shared by the tests of a class that only read from it.</summary>
+public abstract class HubFixture : IAsyncLifetime
+{
+    private HubInstance? _hub;
+
+    /// <summary>The running hub.</summary>
+    public HubInstance Hub => _hub ?? throw new InvalidOperationException("The hub has not started.");
+
+    /// <summary>Starts the hub on the fixture's store.</summary>
+    protected abstract Task<HubInstance> StartAsync();
+
+    /// <inheritdoc />
+    public async Task InitializeAsync() => _hub = await StartAsync();
+
+    /// <inheritdoc />
+    public virtual async Task DisposeAsync()
+    {
+        if (_hub is not null)
+        {
+            await _hub.DisposeAsync();
+            Assert.Empty(_hub.ErrorLog.Errors);
+        }
+    }
+}
+
+/// <summary>A hub on the embedded default: a SQLite file in a temporary folder, sample loaded.</summary>
+public sealed class SqliteHubFixture : HubFixture
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gridx-sqlite-").FullName;
+
+    /// <inheritdoc />
+    protected override Task<HubInstance> StartAsync() => HubInstance.StartAsync(Path.Combine(_directory, "hub.db"), null);
+
+    /// <inheritdoc />
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+/// <summary>A hub on its own PostgreSQL database, sample loaded.</summary>
+public sealed class PostgresHubFixture : HubFixture
+{
+    /// <inheritdoc />
+    protected override async Task<HubInstance> StartAsync() =>
+        await HubInstance.StartAsync(null, await PostgresServer.NewDatabaseAsync("hub"));
+}
