@@ -3,6 +3,8 @@ using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using GridExchange.IntegrationTests.Infrastructure;
 using GridExchange.V1;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GridExchange.IntegrationTests.Hub;
 
@@ -23,7 +25,7 @@ public sealed class HubHostTests : IAsyncLifetime
         if (_hub is not null)
         {
             await _hub.DisposeAsync();
-            Assert.Empty(_hub.ErrorLog.Errors);
+            Assert.True(_hub.ErrorLog.Errors.Count == 0, string.Join(Environment.NewLine, _hub.ErrorLog.Errors));
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -57,6 +59,23 @@ public sealed class HubHostTests : IAsyncLifetime
         var health = new Health.HealthClient(_hub!.Channel);
         var response = await health.CheckAsync(new HealthCheckRequest(), deadline: Calls.Deadline());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task Hangfire_EmbeddedDefault_RunsAnInMemoryServer()
+    {
+        var storage = _hub!.Services.GetRequiredService<JobStorage>();
+        Assert.Equal("Hangfire.InMemory.InMemoryStorage", storage.GetType().FullName);
+
+        // The server registers itself with its storage shortly after start-up.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (storage.GetMonitoringApi().Servers().Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        var server = Assert.Single(storage.GetMonitoringApi().Servers());
+        Assert.StartsWith("gridexchange-hub:", server.Name, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public abstract class HubFixture : IAsyncLifetime
         if (_hub is not null)
         {
             await _hub.DisposeAsync();
-            Assert.Empty(_hub.ErrorLog.Errors);
+            Assert.True(_hub.ErrorLog.Errors.Count == 0, string.Join(Environment.NewLine, _hub.ErrorLog.Errors));
         }
     }
 }

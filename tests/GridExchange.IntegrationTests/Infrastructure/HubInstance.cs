@@ -10,6 +10,11 @@ namespace GridExchange.IntegrationTests.Infrastructure;
 /// A real hub process-in-process: Kestrel on a free loopback port, the real store, the real
 /// Hangfire server, reached through a real <see cref="GrpcChannel"/> and generated clients.
 /// </summary>
+/// <remarks>
+/// Hangfire keeps process-wide static state (its global configuration and log provider), so
+/// two hubs in one test process must not overlap in time: the integration tests run their
+/// collections one at a time (xunit.runner.json). Multi-replica tests use separate processes.
+/// </remarks>
 public sealed class HubInstance : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -24,6 +29,9 @@ public sealed class HubInstance : IAsyncDisposable
 
     /// <summary>Where the hub listens.</summary>
     public Uri Address { get; }
+
+    /// <summary>The hub's services, for assertions on its parts (store, Hangfire).</summary>
+    public IServiceProvider Services => _app.Services;
 
     /// <summary>Error-level log lines the hub wrote; tests expect none.</summary>
     public ErrorLogCollector ErrorLog { get; }
