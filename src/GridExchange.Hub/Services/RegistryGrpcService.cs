@@ -50,11 +50,11 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
     {
         var ct = context.CancellationToken;
         var limit = ValidatePageSize(request.PageSize);
-        RpcErrors.ThrowIfInvalid(RegionCode.Validate(request.RegionCode), "region_code");
-        await EnsureExistsAsync(EntityType.Region, "Region", request.RegionCode, ct);
+        RpcErrors.ThrowIfInvalid(RegionCode.Validate(request.AncestorCode), "ancestor_code");
+        await EnsureExistsAsync(EntityType.Region, "Region", request.AncestorCode, ct);
 
-        var prefix = RegionCode.Parse(request.RegionCode).Prefix;
-        var binding = $"ListGrids|{request.RegionCode}";
+        var prefix = RegionCode.Parse(request.AncestorCode).Prefix;
+        var binding = $"ListGrids|{request.AncestorCode}";
         var after = PageTokens.Decode(binding, request.PageToken);
         var rows = await store.ListInScopeAsync(EntityType.Grid, prefix, after, limit + 1, ct);
         var response = new ListGridsResponse { NextPageToken = NextToken(binding, rows, limit) };

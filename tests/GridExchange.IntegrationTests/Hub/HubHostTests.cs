@@ -105,7 +105,7 @@ public sealed class HubHostTests : IAsyncLifetime
         var registry = new RegistryService.RegistryServiceClient(_hub.Channel);
         var province = (await registry.ListRegionsAsync(new ListRegionsRequest(), deadline: Calls.Deadline())).Regions.Single();
         var grids = await registry.ListGridsAsync(
-            new ListGridsRequest { RegionCode = province.Code, PageSize = 1000 }, deadline: Calls.Deadline());
+            new ListGridsRequest { AncestorCode = province.Code, PageSize = 1000 }, deadline: Calls.Deadline());
         Assert.Equal(Math.Min(store, 1000), grids.Grids.Count);
     }
 }

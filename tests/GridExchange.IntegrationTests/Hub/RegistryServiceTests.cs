@@ -74,7 +74,7 @@ public abstract class RegistryServiceTests(HubFixture fixture) : IAsyncLifetime
             do
             {
                 var page = await Client.ListGridsAsync(
-                    new ListGridsRequest { RegionCode = county.Code, PageSize = 7, PageToken = token }, deadline: Calls.Deadline());
+                    new ListGridsRequest { AncestorCode = county.Code, PageSize = 7, PageToken = token }, deadline: Calls.Deadline());
                 seen.AddRange(page.Grids.Select(g => g.Code));
                 token = page.NextPageToken;
             }
@@ -158,7 +158,7 @@ public abstract class RegistryServiceTests(HubFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task ListGrids_UnknownRegion_IsNotFound() =>
         await ErrorAssert.ThrowsAsync(
-            () => Client.ListGridsAsync(new ListGridsRequest { RegionCode = "110101000000" }, deadline: Calls.Deadline()).ResponseAsync,
+            () => Client.ListGridsAsync(new ListGridsRequest { AncestorCode = "110101000000" }, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.NotFound, "NOT_FOUND");
 
     [Fact]
@@ -166,7 +166,7 @@ public abstract class RegistryServiceTests(HubFixture fixture) : IAsyncLifetime
     {
         var county = _truth.Regions.Values.First(r => r.Level == RegionLevel.County);
         await ErrorAssert.InvalidArgumentAsync(
-            () => Client.ListGridsAsync(new ListGridsRequest { RegionCode = county.Code, PageSize = -1 }, deadline: Calls.Deadline()).ResponseAsync,
+            () => Client.ListGridsAsync(new ListGridsRequest { AncestorCode = county.Code, PageSize = -1 }, deadline: Calls.Deadline()).ResponseAsync,
             "page_size", "INVALID_PAGE_SIZE");
     }
 
@@ -174,19 +174,31 @@ public abstract class RegistryServiceTests(HubFixture fixture) : IAsyncLifetime
     public async Task ListGrids_TokenFromAnotherRegionOrGarbage_IsInvalidPageToken()
     {
         var counties = _truth.Regions.Values.Where(r => r.Level == RegionLevel.County).ToList();
-        var first = await Client.ListGridsAsync(new ListGridsRequest { RegionCode = counties[0].Code, PageSize = 1 }, deadline: Calls.Deadline());
+        var first = await Client.ListGridsAsync(new ListGridsRequest { AncestorCode = counties[0].Code, PageSize = 1 }, deadline: Calls.Deadline());
         Assert.NotEmpty(first.NextPageToken);
 
         await ErrorAssert.InvalidArgumentAsync(
             () => Client.ListGridsAsync(
-                new ListGridsRequest { RegionCode = counties[1].Code, PageToken = first.NextPageToken }, deadline: Calls.Deadline()).ResponseAsync,
+                new ListGridsRequest { AncestorCode = counties[1].Code, PageToken = first.NextPageToken }, deadline: Calls.Deadline()).ResponseAsync,
             "page_token", "INVALID_PAGE_TOKEN");
         foreach (var garbage in new[] { "not-a-token", "%%%", first.NextPageToken[..^2] })
         {
             await ErrorAssert.InvalidArgumentAsync(
                 () => Client.ListGridsAsync(
-                    new ListGridsRequest { RegionCode = counties[0].Code, PageToken = garbage }, deadline: Calls.Deadline()).ResponseAsync,
+                    new ListGridsRequest { AncestorCode = counties[0].Code, PageToken = garbage }, deadline: Calls.Deadline()).ResponseAsync,
                 "page_token", "INVALID_PAGE_TOKEN");
+        }
+    }
+
+    [Fact]
+    public async Task ListGrids_GridCodeOrMalformedAncestor_IsInvalidArgument()
+    {
+        var grid = _truth.Grids.Keys.First();
+        foreach (var code in new[] { grid, "37060200100", "370602001001x" })
+        {
+            await ErrorAssert.InvalidArgumentAsync(
+                () => Client.ListGridsAsync(new ListGridsRequest { AncestorCode = code }, deadline: Calls.Deadline()).ResponseAsync,
+                "ancestor_code", "INVALID_CODE");
         }
     }
 
