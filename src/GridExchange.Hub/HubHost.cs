@@ -35,13 +35,14 @@ public static class HubHost
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Protocols = HttpProtocols.Http2));
 
-        builder.Services.AddSingleton(StoreFactory.Create(options));
+        builder.Services.AddSingleton(_ => StoreFactory.Create(options));
         builder.Services.AddSingleton<HubInitializer>();
 
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<NotYetAvailableInterceptor>();
+            grpc.Interceptors.Add<StoreUnavailableInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");

@@ -29,8 +29,15 @@ public sealed class HubOptions
     /// </summary>
     public string? SeedDirectory { get; set; }
 
-    /// <summary>Load the sample into an empty store at start-up.</summary>
-    public bool LoadSampleOnFirstStart { get; set; } = true;
+    /// <summary>
+    /// Load the synthetic sample into an empty store at start-up. Unset means: yes on the
+    /// embedded SQLite store, no on PostgreSQL, so a first start against an empty production
+    /// database never fills it with made-up residents unless asked to.
+    /// </summary>
+    public bool? LoadSampleOnFirstStart { get; set; }
+
+    /// <summary>Whether the sample is loaded into an empty store, after applying the default.</summary>
+    public bool ShouldLoadSample => LoadSampleOnFirstStart ?? string.IsNullOrWhiteSpace(PostgreSql);
 
     /// <summary>Start a Hangfire server in this process.</summary>
     public bool RunHangfireServer { get; set; } = true;

@@ -13,6 +13,12 @@ public static class EntityRecords
     public static EntityRecord FromChange(Change change)
     {
         ArgumentNullException.ThrowIfNull(change);
+        if (change.Operation != ChangeOperation.Upsert)
+        {
+            throw new ArgumentException(
+                $"Change {change.SourceChangeId} is {change.Operation}; only UPSERT changes describe current state.", nameof(change));
+        }
+
         var payload = PayloadOf(change)
             ?? throw new ArgumentException($"Change {change.SourceChangeId} carries no payload.", nameof(change));
         var parent = change.PayloadCase == Change.PayloadOneofCase.Region ? change.Region.ParentCode : "";

@@ -22,7 +22,8 @@ public interface IHubStore : IAsyncDisposable
 
     /// <summary>
     /// Loads current state in bulk (first-start sample, snapshots). A record replaces the stored
-    /// one only when its version is not older, so loading the same input twice changes nothing.
+    /// one only when its version is newer; of equal versions the first one seen is kept. Loading
+    /// the same input twice therefore changes nothing.
     /// </summary>
     /// <returns>The number of records read.</returns>
     Task<long> BulkLoadAsync(IAsyncEnumerable<EntityRecord> records, CancellationToken cancellationToken);

@@ -122,23 +122,38 @@ public abstract class SqlHubStore : IHubStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var range = scopePrefix.Length == 0 ? "" : "AND scope_code >= @lo AND scope_code < @hi";
+        // The row-value comparison lets both engines seek the index to the position after the
+        // last row served. The lower prefix bound is left out when that position already lies in
+        // the prefix: SQLite would otherwise start every page's scan at the prefix and skip all
+        // earlier rows, making a walk through a county quadratic.
+        var conditions = new List<string>();
+        var seekFromPosition = after is { } position && position.ScopeCode.StartsWith(scopePrefix, StringComparison.Ordinal);
+        if (scopePrefix.Length > 0 && !seekFromPosition)
+        {
+            conditions.Add("scope_code >= @lo");
+            AddParameter(command, "lo", scopePrefix);
+        }
+
+        if (after is { } from)
+        {
+            conditions.Add("(scope_code, entity_key) > (@afterScope, @afterKey)");
+            AddParameter(command, "afterScope", from.ScopeCode);
+            AddParameter(command, "afterKey", from.Key);
+        }
+
+        if (scopePrefix.Length > 0)
+        {
+            conditions.Add("scope_code < @hi");
+            AddParameter(command, "hi", RegionCode.PrefixUpperBound(scopePrefix));
+        }
+
         command.CommandText = $"""
             SELECT {Columns} FROM entities
-            WHERE entity_type = @type {range}
-              AND (scope_code > @afterScope OR (scope_code = @afterScope AND entity_key > @afterKey))
+            WHERE entity_type = @type {string.Concat(conditions.Select(c => " AND " + c))}
             ORDER BY scope_code, entity_key
             LIMIT @limit
             """;
         AddParameter(command, "type", (int)type);
-        if (scopePrefix.Length > 0)
-        {
-            AddParameter(command, "lo", scopePrefix);
-            AddParameter(command, "hi", RegionCode.PrefixUpperBound(scopePrefix));
-        }
-
-        AddParameter(command, "afterScope", after?.ScopeCode ?? "");
-        AddParameter(command, "afterKey", after?.Key ?? "");
         AddParameter(command, "limit", limit);
         return await ReadAllAsync(command, cancellationToken);
     }

@@ -2,7 +2,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
-using GridExchange.Domain.Paging;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -24,19 +23,17 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
     public override async Task<ListRegionsResponse> ListRegions(ListRegionsRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var limit = ValidatePageSize(request.PageSize);
+        var limit = EntityPages.Size(request.PageSize);
         if (request.ParentCode.Length > 0)
         {
             RpcErrors.ThrowIfInvalid(RegionCode.Validate(request.ParentCode), "parent_code");
             await EnsureExistsAsync(EntityType.Region, "Region", request.ParentCode, ct);
         }
 
-        var binding = $"ListRegions|{request.ParentCode}";
-        var after = PageTokens.Decode(binding, request.PageToken);
-        var rows = await store.ListChildrenAsync(EntityType.Region, request.ParentCode, after, limit + 1, ct);
-        var response = new ListRegionsResponse { NextPageToken = NextToken(binding, rows, limit) };
-        response.Regions.AddRange(rows.Take(limit).Select(r => EntityRecords.Parse(r, Region.Parser)));
-        return response;
+        var (regions, next) = await EntityPages.ReadAsync(
+            $"ListRegions|{request.ParentCode}", request.PageToken, limit,
+            (after, n) => store.ListChildrenAsync(EntityType.Region, request.ParentCode, after, n, ct), Region.Parser);
+        return new ListRegionsResponse { Regions = { regions }, NextPageToken = next };
     }
 
     public override async Task<GetGridResponse> GetGrid(GetGridRequest request, ServerCallContext context)
@@ -49,23 +46,21 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
     public override async Task<ListGridsResponse> ListGrids(ListGridsRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var limit = ValidatePageSize(request.PageSize);
+        var limit = EntityPages.Size(request.PageSize);
         RpcErrors.ThrowIfInvalid(RegionCode.Validate(request.AncestorCode), "ancestor_code");
         await EnsureExistsAsync(EntityType.Region, "Region", request.AncestorCode, ct);
 
         var prefix = RegionCode.Parse(request.AncestorCode).Prefix;
-        var binding = $"ListGrids|{request.AncestorCode}";
-        var after = PageTokens.Decode(binding, request.PageToken);
-        var rows = await store.ListInScopeAsync(EntityType.Grid, prefix, after, limit + 1, ct);
-        var response = new ListGridsResponse { NextPageToken = NextToken(binding, rows, limit) };
-        response.Grids.AddRange(rows.Take(limit).Select(r => EntityRecords.Parse(r, Grid.Parser)));
-        return response;
+        var (grids, next) = await EntityPages.ReadAsync(
+            $"ListGrids|{request.AncestorCode}", request.PageToken, limit,
+            (after, n) => store.ListInScopeAsync(EntityType.Grid, prefix, after, n, ct), Grid.Parser);
+        return new ListGridsResponse { Grids = { grids }, NextPageToken = next };
     }
 
     public override async Task<ListGridWorkersResponse> ListGridWorkers(ListGridWorkersRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var limit = ValidatePageSize(request.PageSize);
+        var limit = EntityPages.Size(request.PageSize);
         if (!ScopeCode.TryParseAny(request.AncestorCode, out var level, out var prefix))
         {
             throw RpcErrors.InvalidArgument("ancestor_code",
@@ -82,24 +77,11 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
             await EnsureExistsAsync(EntityType.Region, "Region", request.AncestorCode, ct);
         }
 
-        var binding = $"ListGridWorkers|{request.AncestorCode}";
-        var after = PageTokens.Decode(binding, request.PageToken);
-        var rows = await store.ListInScopeAsync(EntityType.GridWorker, prefix, after, limit + 1, ct);
-        var response = new ListGridWorkersResponse { NextPageToken = NextToken(binding, rows, limit) };
-        response.GridWorkers.AddRange(rows.Take(limit).Select(r => EntityRecords.Parse(r, GridWorker.Parser)));
-        return response;
+        var (workers, next) = await EntityPages.ReadAsync(
+            $"ListGridWorkers|{request.AncestorCode}", request.PageToken, limit,
+            (after, n) => store.ListInScopeAsync(EntityType.GridWorker, prefix, after, n, ct), GridWorker.Parser);
+        return new ListGridWorkersResponse { GridWorkers = { workers }, NextPageToken = next };
     }
-
-    private static int ValidatePageSize(int pageSize)
-    {
-        RpcErrors.ThrowIfInvalid(PageSize.Validate(pageSize), "page_size");
-        return PageSize.Normalize(pageSize);
-    }
-
-    private static string NextToken(string binding, IReadOnlyList<EntityRecord> rows, int limit) =>
-        rows.Count > limit
-            ? PageTokens.Encode(binding, new EntityPosition(rows[limit - 1].ScopeCode, rows[limit - 1].Key))
-            : "";
 
     private async Task<T> GetRequiredAsync<T>(EntityType type, string name, string key, MessageParser<T> parser, CancellationToken ct)
         where T : IMessage<T>

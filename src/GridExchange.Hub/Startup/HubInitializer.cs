@@ -15,7 +15,7 @@ internal sealed partial class HubInitializer(IHubStore store, IOptions<HubOption
     {
         await store.MigrateAsync(cancellationToken);
         LogMigrated(store.Kind);
-        if (!options.Value.LoadSampleOnFirstStart || !await store.IsEmptyAsync(cancellationToken))
+        if (!options.Value.ShouldLoadSample || !await store.IsEmptyAsync(cancellationToken))
         {
             return;
         }

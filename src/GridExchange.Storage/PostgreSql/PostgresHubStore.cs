@@ -54,7 +54,7 @@ public sealed class PostgresHubStore : SqlHubStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var stage = new NpgsqlCommand(
-            "CREATE TEMP TABLE entities_stage (LIKE entities INCLUDING DEFAULTS) ON COMMIT DROP", connection, transaction))
+            "CREATE TEMP TABLE entities_stage (LIKE entities INCLUDING DEFAULTS, ord bigserial) ON COMMIT DROP", connection, transaction))
         {
             await stage.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -81,17 +81,18 @@ public sealed class PostgresHubStore : SqlHubStore
             await writer.CompleteAsync(cancellationToken);
         }
 
-        // DISTINCT ON keeps the newest version per key when the input repeats one.
+        // DISTINCT ON keeps the newest version per key when the input repeats one, and of equal
+        // versions the first in input order (ord), as the SQLite adapter does.
         await using (var merge = new NpgsqlCommand("""
             INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload)
             SELECT DISTINCT ON (entity_type, entity_key)
                    entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload
             FROM entities_stage
-            ORDER BY entity_type, entity_key, version DESC
+            ORDER BY entity_type, entity_key, version DESC, ord
             ON CONFLICT (entity_type, entity_key) DO UPDATE SET
                 scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
                 source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload
-            WHERE excluded.version >= entities.version
+            WHERE excluded.version > entities.version
             """, connection, transaction))
         {
             await merge.ExecuteNonQueryAsync(cancellationToken);

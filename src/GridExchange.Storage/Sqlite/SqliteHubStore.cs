@@ -67,7 +67,7 @@ public sealed class SqliteHubStore : SqlHubStore
             ON CONFLICT (entity_type, entity_key) DO UPDATE SET
                 scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
                 source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload
-            WHERE excluded.version >= entities.version
+            WHERE excluded.version > entities.version
             """;
         var type = command.Parameters.Add("@type", SqliteType.Integer);
         var key = command.Parameters.Add("@key", SqliteType.Text);

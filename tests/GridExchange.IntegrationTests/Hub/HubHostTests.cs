@@ -22,14 +22,19 @@ public sealed class HubHostTests : IAsyncLifetime
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
-        if (_hub is not null)
+        try
         {
-            await _hub.DisposeAsync();
-            Assert.True(_hub.ErrorLog.Errors.Count == 0, string.Join(Environment.NewLine, _hub.ErrorLog.Errors));
+            if (_hub is not null)
+            {
+                await _hub.DisposeAsync();
+                Assert.True(_hub.ErrorLog.Errors.Count == 0, string.Join(Environment.NewLine, _hub.ErrorLog.Errors));
+            }
         }
-
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 
     [Fact]
@@ -99,9 +104,10 @@ public sealed class HubHostTests : IAsyncLifetime
         await _hub!.DisposeAsync();
         _hub = null;
 
-        // Second start: the store is not empty, so the sample must not be loaded again; point
-        // the hub at no sample at all to prove the data it serves is the data it kept.
-        _hub = await HubInstance.StartAsync(DatabasePath, null, loadSample: false);
+        // Second start with loading on but pointed at a folder with no manifest: a hub that tried
+        // to load again would fail to start, so starting proves the non-empty store was kept.
+        var noSample = Directory.CreateDirectory(Path.Combine(_directory, "no-sample")).FullName;
+        _hub = await HubInstance.StartAsync(DatabasePath, null, loadSample: true, seedDirectory: noSample);
         var registry = new RegistryService.RegistryServiceClient(_hub.Channel);
         var province = (await registry.ListRegionsAsync(new ListRegionsRequest(), deadline: Calls.Deadline())).Regions.Single();
         var grids = await registry.ListGridsAsync(

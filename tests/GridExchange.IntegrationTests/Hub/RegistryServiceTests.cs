@@ -181,7 +181,7 @@ public abstract class RegistryServiceTests(HubFixture fixture) : IAsyncLifetime
             () => Client.ListGridsAsync(
                 new ListGridsRequest { AncestorCode = counties[1].Code, PageToken = first.NextPageToken }, deadline: Calls.Deadline()).ResponseAsync,
             "page_token", "INVALID_PAGE_TOKEN");
-        foreach (var garbage in new[] { "not-a-token", "%%%", first.NextPageToken[..^2] })
+        foreach (var garbage in new[] { "not-a-token", "%%%", first.NextPageToken[..^2], first.NextPageToken[..^4], first.NextPageToken[..^8], "cDEfTGlzdEdyaWRzfDM3MDYwMjAwMDAwMHwfHw" })
         {
             await ErrorAssert.InvalidArgumentAsync(
                 () => Client.ListGridsAsync(

@@ -36,9 +36,15 @@ public sealed class SqliteHubFixture : HubFixture
     /// <inheritdoc />
     public override async Task DisposeAsync()
     {
-        await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 }
 

@@ -40,7 +40,7 @@ public sealed class HubInstance : IAsyncDisposable
     public GrpcChannel Channel { get; }
 
     /// <summary>Starts a hub on SQLite at <paramref name="sqlitePath"/>, or on PostgreSQL when <paramref name="postgres"/> is set.</summary>
-    public static async Task<HubInstance> StartAsync(string? sqlitePath, string? postgres, bool loadSample = true)
+    public static async Task<HubInstance> StartAsync(string? sqlitePath, string? postgres, bool loadSample = true, string? seedDirectory = null, bool runHangfire = true)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -48,7 +48,8 @@ public sealed class HubInstance : IAsyncDisposable
             ["GridExchange:SqlitePath"] = sqlitePath ?? "",
             ["GridExchange:PostgreSql"] = postgres ?? "",
             ["GridExchange:LoadSampleOnFirstStart"] = loadSample ? "true" : "false",
-            ["GridExchange:SeedDirectory"] = RepoPaths.SampleDirectory,
+            ["GridExchange:SeedDirectory"] = seedDirectory ?? RepoPaths.SampleDirectory,
+            ["GridExchange:RunHangfireServer"] = runHangfire ? "true" : "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         var errors = new ErrorLogCollector();

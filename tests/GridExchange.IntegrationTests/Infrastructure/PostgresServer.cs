@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
@@ -8,7 +9,9 @@ namespace GridExchange.IntegrationTests.Infrastructure;
 /// <summary>
 /// A real PostgreSQL for the tests. <c>GRIDEXCHANGE_TEST_PG</c> names one (CI's <c>.ci/run</c>
 /// exports it); without it, a throwaway cluster is initialised on a free loopback port and
-/// removed afterwards (as the <c>postgres</c> user when running as root, since initdb refuses root).
+/// stopped when the test process exits (as the <c>postgres</c> user when running as root, since
+/// initdb refuses root). The test host may be killed before its exit handler finishes, so each
+/// run also removes clusters left behind by earlier runs whose test process is gone.
 /// A machine without PostgreSQL fails loudly: these tests are never skipped.
 /// One server serves the whole test run; every test gets its own database.
 /// </summary>
@@ -68,12 +71,14 @@ public sealed class PostgresServer
         if (_binDirectory is null)
         {
             throw new InvalidOperationException(
-                $"No PostgreSQL: set {EnvironmentVariable} to a connection string, or install PostgreSQL 15 (apt-get install postgresql-15).");
+                $"No PostgreSQL: set {EnvironmentVariable} to a connection string, or install PostgreSQL (apt-get install postgresql).");
         }
 
-        var port = FreePort();
-        _clusterDirectory = Directory.CreateTempSubdirectory("gridx-pg-").FullName;
         var asRoot = Environment.UserName == "root";
+        await RemoveAbandonedClustersAsync(_binDirectory, asRoot);
+        var port = FreePort();
+        _clusterDirectory = Directory.CreateTempSubdirectory(ClusterPrefix).FullName;
+        await File.WriteAllTextAsync(Path.Combine(_clusterDirectory, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         if (asRoot)
         {
             await RunAsync("chown", $"postgres:postgres {_clusterDirectory}", asPostgres: false);
@@ -98,6 +103,55 @@ public sealed class PostgresServer
         await RunAsync(Path.Combine(_binDirectory, "pg_ctl"), $"-D {Path.Combine(_clusterDirectory, "data")} -m immediate stop",
             Environment.UserName == "root");
         Directory.Delete(_clusterDirectory, recursive: true);
+    }
+
+    private const string ClusterPrefix = "gridx-pg-";
+    private const string OwnerFile = "owner.pid";
+
+    /// <summary>
+    /// Stops and deletes throwaway clusters whose owning test process no longer runs (their
+    /// exit handler was cut short). Clusters of test runs still alive are left alone.
+    /// </summary>
+    private static async Task RemoveAbandonedClustersAsync(string binDirectory, bool asRoot)
+    {
+        foreach (var directory in Directory.GetDirectories(Path.GetTempPath(), ClusterPrefix + "*"))
+        {
+            var ownerPath = Path.Combine(directory, OwnerFile);
+            if (File.Exists(ownerPath)
+                && int.TryParse(await File.ReadAllTextAsync(ownerPath), NumberStyles.None, CultureInfo.InvariantCulture, out var owner)
+                && IsRunning(owner))
+            {
+                continue;
+            }
+
+            try
+            {
+                var data = Path.Combine(directory, "data");
+                if (File.Exists(Path.Combine(data, "postmaster.pid")))
+                {
+                    await RunAsync(Path.Combine(binDirectory, "pg_ctl"), $"-D {data} -m immediate stop", asRoot);
+                }
+
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // Another run may be sweeping the same directory; it is not this run's to fail on.
+            }
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static int FreePort()
