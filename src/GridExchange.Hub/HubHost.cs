@@ -37,10 +37,15 @@ public static class HubHost
 
         builder.Services.AddSingleton(_ => StoreFactory.Create(options));
         builder.Services.AddSingleton<HubInitializer>();
+        builder.Services.AddTransient<Jobs.LogRetentionJob>();
 
         builder.Services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            // Twice the contract's 4 MiB request limit: requests between the two get a clear
+            // INVALID_ARGUMENT / MESSAGE_TOO_LARGE from the service instead of a bare
+            // RESOURCE_EXHAUSTED from the transport; beyond 8 MiB the transport refuses them.
+            grpc.MaxReceiveMessageSize = 8 * 1024 * 1024;
             grpc.Interceptors.Add<NotYetAvailableInterceptor>();
             grpc.Interceptors.Add<StoreUnavailableInterceptor>();
         });
@@ -87,6 +92,7 @@ public static class HubHost
     {
         ArgumentNullException.ThrowIfNull(app);
         await app.Services.GetRequiredService<HubInitializer>().InitializeAsync(cancellationToken);
+        Jobs.LogRetentionJob.Schedule(app.Services.GetRequiredService<IRecurringJobManager>());
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new Uri(address);

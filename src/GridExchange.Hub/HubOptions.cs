@@ -41,4 +41,10 @@ public sealed class HubOptions
 
     /// <summary>Start a Hangfire server in this process.</summary>
     public bool RunHangfireServer { get; set; } = true;
+
+    /// <summary>
+    /// How many days of changes the feed keeps; a consumer whose cursor is older must
+    /// re-snapshot (RESYNC_REQUIRED). Applied by the daily <c>log-retention</c> Hangfire job.
+    /// </summary>
+    public int LogRetentionDays { get; set; } = 30;
 }

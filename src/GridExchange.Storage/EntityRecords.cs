@@ -63,6 +63,13 @@ public static class EntityRecords
         return parser.ParseFrom(record.Payload.Span);
     }
 
+    /// <summary>When the source last changed the record (<c>meta.updated_at</c>), if the payload says.</summary>
+    public static DateTimeOffset? UpdatedAtOf(Change change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return MetaOf(change)?.UpdatedAt?.ToDateTimeOffset();
+    }
+
     private static EntityMeta? MetaOf(Change change) => change.PayloadCase switch
     {
         Change.PayloadOneofCase.Region => change.Region.Meta,

@@ -21,24 +21,60 @@ public interface IHubStore : IAsyncDisposable
     Task<bool> IsEmptyAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Loads current state in bulk (first-start sample, snapshots). A record replaces the stored
-    /// one only when its version is newer; of equal versions the first one seen is kept. Loading
-    /// the same input twice therefore changes nothing.
+    /// Commits a SubmitChanges batch atomically: plans it (<c>IngestPlanner</c>) on state read
+    /// under the log's write lock, appends the applied changes to the log at consecutive
+    /// sequences, updates current state, records the applied source_change_ids, the source's
+    /// checkpoint and the answer to the request id, all in one transaction. A request id seen
+    /// before returns the stored answer (or <see cref="IngestOutcome.RequestIdReused"/>).
     /// </summary>
-    /// <returns>The number of records read.</returns>
-    Task<long> BulkLoadAsync(IAsyncEnumerable<EntityRecord> records, CancellationToken cancellationToken);
+    Task<IngestOutcome> IngestAsync(IngestBatch batch, CancellationToken cancellationToken);
 
-    /// <summary>Reads one entity by type and key, or null.</summary>
+    /// <summary>The log's epoch and extent.</summary>
+    Task<FeedHead> GetFeedHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads the next page of the log for a scope, from one consistent view: every change up
+    /// to the returned head is either served or known to be outside the scope. Uses the
+    /// log's bucket indexes, never a scan of the whole log for a narrow scope.
+    /// </summary>
+    Task<FeedPage> ReadFeedAsync(FeedQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens a read-only view of one consistent state (a snapshot's or digest's point). Keep it
+    /// open only while streaming: it holds a read transaction.
+    /// </summary>
+    Task<IStoreSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies retention: changes committed before <paramref name="keepSince"/> leave the feed
+    /// (cursors before them get RESYNC_REQUIRED), except each entity's last change before that
+    /// point; stored SubmitChanges answers older than <paramref name="forgetRequestsBefore"/> are deleted.
+    /// </summary>
+    Task<RetentionResult> TrimLogAsync(DateTimeOffset keepSince, DateTimeOffset forgetRequestsBefore, CancellationToken cancellationToken);
+
+    /// <summary>Signals commits to waiting readers (subscriptions) in this process.</summary>
+    FeedSignal Signal { get; }
+
+    /// <summary>The last checkpoint committed for a source, or null.</summary>
+    Task<SourceCheckpoint?> GetSourceCheckpointAsync(string sourceSystem, CancellationToken cancellationToken);
+
+    /// <summary>Creates or replaces a registered peer.</summary>
+    Task UpsertPeerAsync(Peer peer, CancellationToken cancellationToken);
+
+    /// <summary>A registered peer by id, or null.</summary>
+    Task<Peer?> GetPeerAsync(string peerId, CancellationToken cancellationToken);
+
+    /// <summary>Reads one live (not deleted) entity by type and key, or null.</summary>
     Task<EntityRecord?> GetAsync(EntityType type, string key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Lists entities whose scope code starts with <paramref name="scopePrefix"/>, in
+    /// Lists live entities whose scope code starts with <paramref name="scopePrefix"/>, in
     /// (scope code, key) order after <paramref name="after"/>: an index range scan, not a table scan.
     /// </summary>
     Task<IReadOnlyList<EntityRecord>> ListInScopeAsync(
         EntityType type, string scopePrefix, EntityPosition? after, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Lists the entities whose parent key is <paramref name="parentKey"/> ("" = top level), in key order.</summary>
+    /// <summary>Lists the live entities whose parent key is <paramref name="parentKey"/> ("" = top level), in key order.</summary>
     Task<IReadOnlyList<EntityRecord>> ListChildrenAsync(
         EntityType type, string parentKey, EntityPosition? after, int limit, CancellationToken cancellationToken);
 

@@ -11,7 +11,7 @@ namespace GridExchange.Storage;
 /// bookkeeping. Adapters supply connections, their migrations, the bulk path and the few
 /// type mappings that differ.
 /// </summary>
-public abstract class SqlHubStore : IHubStore
+public abstract partial class SqlHubStore : IHubStore
 {
     private const string Columns =
         "entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload";
@@ -31,9 +31,6 @@ public abstract class SqlHubStore : IHubStore
 
     /// <summary>Reads <c>updated_at</c>.</summary>
     protected abstract DateTimeOffset ReadInstant(DbDataReader reader, int ordinal);
-
-    /// <inheritdoc />
-    public abstract Task<long> BulkLoadAsync(IAsyncEnumerable<EntityRecord> records, CancellationToken cancellationToken);
 
     /// <inheritdoc />
     public async Task MigrateAsync(CancellationToken cancellationToken)
@@ -107,7 +104,7 @@ public abstract class SqlHubStore : IHubStore
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM entities WHERE entity_type = @type AND entity_key = @key";
+        command.CommandText = $"SELECT {Columns} FROM entities WHERE entity_type = @type AND entity_key = @key AND NOT deleted";
         AddParameter(command, "type", (int)type);
         AddParameter(command, "key", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -149,7 +146,7 @@ public abstract class SqlHubStore : IHubStore
 
         command.CommandText = $"""
             SELECT {Columns} FROM entities
-            WHERE entity_type = @type {string.Concat(conditions.Select(c => " AND " + c))}
+            WHERE entity_type = @type AND NOT deleted {string.Concat(conditions.Select(c => " AND " + c))}
             ORDER BY scope_code, entity_key
             LIMIT @limit
             """;
@@ -168,7 +165,7 @@ public abstract class SqlHubStore : IHubStore
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {Columns} FROM entities
-            WHERE entity_type = @type AND parent_key = @parent AND entity_key > @afterKey
+            WHERE entity_type = @type AND parent_key = @parent AND entity_key > @afterKey AND NOT deleted
             ORDER BY entity_key
             LIMIT @limit
             """;
@@ -195,7 +192,8 @@ public abstract class SqlHubStore : IHubStore
         return ValueTask.CompletedTask;
     }
 
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    /// <summary>Runs one statement in <paramref name="transaction"/>.</summary>
+    protected static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;

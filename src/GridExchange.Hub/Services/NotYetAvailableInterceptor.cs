@@ -1,8 +1,5 @@
-using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using GridExchange.Domain.Errors;
 
 namespace GridExchange.Hub.Services;
 
@@ -43,15 +40,5 @@ internal sealed class NotYetAvailableInterceptor : Interceptor
     private static bool IsBare(RpcException e) =>
         e.StatusCode == StatusCode.Unimplemented && e.GetRpcStatus() is null;
 
-    private static RpcException Enrich(ServerCallContext context)
-    {
-        var info = new ErrorInfo { Reason = ErrorReasons.NotYetAvailable, Domain = ErrorReasons.Domain };
-        info.Metadata.Add("method", context.Method);
-        return new Google.Rpc.Status
-        {
-            Code = (int)Code.Unimplemented,
-            Message = $"{context.Method} is part of the v1 contract but not served by this hub release yet.",
-            Details = { Any.Pack(info) },
-        }.ToRpcException();
-    }
+    private static RpcException Enrich(ServerCallContext context) => RpcErrors.NotYetAvailable(context.Method);
 }

@@ -28,6 +28,25 @@ internal static class RpcErrors
         Build(Code.NotFound, ErrorReasons.NotFound, $"{entity} '{key}' was not found.",
             new Dictionary<string, string> { ["entity"] = entity, ["key"] = key });
 
+    /// <summary>
+    /// UNIMPLEMENTED with reason NOT_YET_AVAILABLE: the RPC, or the part of it the request asks
+    /// for, is in the v1 contract but not served by this hub release.
+    /// </summary>
+    /// <param name="method">The full gRPC method name, e.g. <c>/gridexchange.v1.PopulationService/ListPersons</c>.</param>
+    /// <param name="message">What is not served, for people; defaults to the whole method.</param>
+    /// <param name="field">The request field that asked for the unserved part, if any.</param>
+    public static RpcException NotYetAvailable(string method, string? message = null, string? field = null)
+    {
+        var metadata = new Dictionary<string, string> { ["method"] = method };
+        if (field is not null)
+        {
+            metadata["field"] = field;
+        }
+
+        return Build(Code.Unimplemented, ErrorReasons.NotYetAvailable,
+            message ?? $"{method} is part of the v1 contract but not served by this hub release yet.", metadata);
+    }
+
     /// <summary>Throws INVALID_ARGUMENT when <paramref name="check"/> failed.</summary>
     public static void ThrowIfInvalid(CodeCheck check, string field)
     {
@@ -36,6 +55,27 @@ internal static class RpcErrors
             throw InvalidArgument(field, check.Reason ?? ErrorReasons.InvalidFormat, $"{field}: {check.Message}");
         }
     }
+
+    /// <summary>Any status with an ErrorInfo reason and optional metadata.</summary>
+    public static RpcException Status(StatusCode code, string reason, string message, IDictionary<string, string>? metadata = null) =>
+        Build((Code)(int)code, reason, message, metadata ?? new Dictionary<string, string>());
+
+    /// <summary>UNAVAILABLE with a reason and a RetryInfo: a transient condition the client retries after the delay.</summary>
+    public static RpcException Unavailable(string reason, string message, TimeSpan retryAfter) =>
+        Build(Code.Unavailable, reason, message, new Dictionary<string, string>(),
+            Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }));
+
+    /// <summary>FAILED_PRECONDITION, reason RESYNC_REQUIRED: the client must re-snapshot.</summary>
+    public static RpcException ResyncRequired(string message) =>
+        Build(Code.FailedPrecondition, ErrorReasons.ResyncRequired, message, new Dictionary<string, string>());
+
+    /// <summary>The proto enum value of an <see cref="ErrorReasons"/> constant.</summary>
+    public static GridExchange.V1.ErrorReason ToProto(string? reason) =>
+        reason is not null && ProtoReasons.TryGetValue(reason, out var value) ? value : GridExchange.V1.ErrorReason.Unspecified;
+
+    private static readonly Dictionary<string, GridExchange.V1.ErrorReason> ProtoReasons =
+        GridExchange.V1.ErrorsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>("ErrorReason").Values
+            .ToDictionary(v => v.Name["ERROR_REASON_".Length..], v => (GridExchange.V1.ErrorReason)v.Number, StringComparer.Ordinal);
 
     private static RpcException Build(Code code, string reason, string message, IDictionary<string, string> metadata, params Any[] extra)
     {

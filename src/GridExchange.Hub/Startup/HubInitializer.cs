@@ -7,7 +7,8 @@ namespace GridExchange.Hub.Startup;
 
 /// <summary>
 /// Runs before the hub accepts calls: applies migrations, then loads the sample province into
-/// an empty store. A store that already holds data is never reloaded.
+/// an empty store through the same ingest path as SubmitChanges, so the sample is in the change
+/// feed too. A store that already holds data is never reloaded.
 /// </summary>
 internal sealed partial class HubInitializer(IHubStore store, IOptions<HubOptions> options, ILogger<HubInitializer> logger)
 {
@@ -29,20 +30,8 @@ internal sealed partial class HubInitializer(IHubStore store, IOptions<HubOption
 
         var started = Stopwatch.GetTimestamp();
         var manifest = SeedReader.LoadManifest(directory);
-        var total = await store.BulkLoadAsync(ReadAllAsync(directory, manifest, cancellationToken), cancellationToken);
+        var total = await SampleLoader.LoadAsync(store, directory, manifest, cancellationToken);
         LogLoaded(total, directory, Stopwatch.GetElapsedTime(started).TotalSeconds);
-    }
-
-    private static async IAsyncEnumerable<EntityRecord> ReadAllAsync(
-        string directory, SeedManifest manifest, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        foreach (var file in manifest.Files)
-        {
-            await foreach (var change in SeedReader.ReadAsync(Path.Combine(directory, file.Name), cancellationToken))
-            {
-                yield return EntityRecords.FromChange(change);
-            }
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Store {Kind} migrated")]

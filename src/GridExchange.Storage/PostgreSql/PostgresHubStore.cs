@@ -1,4 +1,7 @@
+using System.Data;
 using System.Data.Common;
+using GridExchange.Domain.Ingest;
+using GridExchange.V1;
 using GridExchange.Storage.Migrations;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,7 +9,7 @@ using NpgsqlTypes;
 namespace GridExchange.Storage.PostgreSql;
 
 /// <summary>
-/// The production store on PostgreSQL. Bulk loads use binary COPY into a temporary staging
+/// The production store on PostgreSQL. Ingest uses binary COPY into a temporary staging
 /// table and one set-based merge, never a statement per row.
 /// </summary>
 public sealed class PostgresHubStore : SqlHubStore
@@ -17,9 +20,10 @@ public sealed class PostgresHubStore : SqlHubStore
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>Creates the store over <paramref name="connectionString"/>.</summary>
-    public PostgresHubStore(string connectionString)
+    public PostgresHubStore(string connectionString, TimeProvider? clock = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        Clock = clock ?? TimeProvider.System;
         _dataSource = NpgsqlDataSource.Create(connectionString);
     }
 
@@ -48,58 +52,162 @@ public sealed class PostgresHubStore : SqlHubStore
         new(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc));
 
     /// <inheritdoc />
-    public override async Task<long> BulkLoadAsync(IAsyncEnumerable<EntityRecord> records, CancellationToken cancellationToken)
+    protected override string LockHeadClause => " FOR UPDATE";
+
+    /// <inheritdoc />
+    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
+    /// <inheritdoc />
+    protected override async Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(records);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var stage = new NpgsqlCommand(
-            "CREATE TEMP TABLE entities_stage (LIKE entities INCLUDING DEFAULTS, ord bigserial) ON COMMIT DROP", connection, transaction))
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
+    }
+
+    /// <inheritdoc />
+    protected override object ToDbInstant(DateTimeOffset value) => value.UtcDateTime;
+
+    /// <inheritdoc />
+    protected override async Task<Dictionary<EntityId, StoredEntity>> LoadStatesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyCollection<EntityId> ids, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT e.entity_type, e.entity_key, e.version, e.source_system, e.scope_code, e.deleted
+            FROM entities e JOIN unnest(@types, @keys) AS k(t, k) ON e.entity_type = k.t AND e.entity_key = k.k
+            """, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<short[]>("types", ids.Select(i => (short)i.Type).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", ids.Select(i => i.Key).ToArray()));
+        var states = new Dictionary<EntityId, StoredEntity>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            states[new EntityId((EntityType)reader.GetInt16(0), reader.GetString(1))] =
+                new StoredEntity(reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetBoolean(5));
+        }
+
+        return states;
+    }
+
+    /// <inheritdoc />
+    protected override async Task<HashSet<string>> LoadSeenAsync(
+        DbConnection connection, DbTransaction transaction, string sourceSystem, IReadOnlyCollection<string> changeIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT source_change_id FROM source_changes WHERE source_system = @source AND source_change_id = ANY(@ids)",
+            (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<string>("source", sourceSystem));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. changeIds]));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            seen.Add(reader.GetString(0));
+        }
+
+        return seen;
+    }
+
+    /// <inheritdoc />
+    protected override async Task WriteAppliedAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows, CancellationToken cancellationToken)
+    {
+        var npgsql = (NpgsqlConnection)connection;
+        var tx = (NpgsqlTransaction)transaction;
+        await using (var stage = new NpgsqlCommand("""
+            CREATE TEMP TABLE ingest_stage (
+                seq bigint, entity_type smallint, entity_key text COLLATE "C", region_code text COLLATE "C",
+                old_region_code text COLLATE "C", parent_key text COLLATE "C", operation smallint, entity_version bigint,
+                source_system text, source_change_id text, take_over boolean, committed_at timestamptz,
+                updated_at timestamptz, payload bytea) ON COMMIT DROP
+            """, npgsql, tx))
         {
             await stage.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        long count = 0;
-        await using (var writer = await connection.BeginBinaryImportAsync(
-            "COPY entities_stage (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload) FROM STDIN (FORMAT BINARY)",
-            cancellationToken))
+        await using (var writer = await npgsql.BeginBinaryImportAsync(
+            "COPY ingest_stage FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
-            await foreach (var record in records.WithCancellation(cancellationToken))
+            foreach (var row in rows)
             {
+                var change = row.Planned.Change;
                 await writer.StartRowAsync(cancellationToken);
-                await writer.WriteAsync((short)record.Type, NpgsqlDbType.Smallint, cancellationToken);
-                await writer.WriteAsync(record.Key, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(record.ScopeCode, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(record.ParentKey, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(record.Version, NpgsqlDbType.Bigint, cancellationToken);
-                await writer.WriteAsync(record.SourceSystem, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(record.UpdatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken);
-                await writer.WriteAsync(record.Payload.ToArray(), NpgsqlDbType.Bytea, cancellationToken);
-                count++;
+                await writer.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, cancellationToken);
+                await writer.WriteAsync((short)change.EntityType, NpgsqlDbType.Smallint, cancellationToken);
+                await writer.WriteAsync(change.EntityKey, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Planned.RegionCode, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(writer, row.Planned.OldRegionCode, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Planned.ParentKey, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync((short)change.Operation, NpgsqlDbType.Smallint, cancellationToken);
+                await writer.WriteAsync(change.EntityVersion, NpgsqlDbType.Bigint, cancellationToken);
+                await writer.WriteAsync(change.SourceSystem, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(change.SourceChangeId, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Planned.OwnerChanged, NpgsqlDbType.Boolean, cancellationToken);
+                await writer.WriteAsync(row.CommittedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await writer.WriteAsync(row.UpdatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await WriteNullableAsync(writer, row.Payload, NpgsqlDbType.Bytea, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
         }
 
-        // DISTINCT ON keeps the newest version per key when the input repeats one, and of equal
-        // versions the first in input order (ord), as the SQLite adapter does.
-        await using (var merge = new NpgsqlCommand("""
-            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload)
+        // One set-based statement: the log, the applied ids, the buckets, and current state from
+        // each entity's last change in the batch (the planner already decided every version).
+        await using var merge = new NpgsqlCommand("""
+            WITH log AS (
+                INSERT INTO change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket,
+                                        operation, entity_version, source_system, source_change_id, take_over, committed_at, payload)
+                SELECT seq, entity_type, entity_key, region_code, old_region_code, left(region_code, 6), left(old_region_code, 6),
+                       operation, entity_version, source_system, source_change_id, take_over, committed_at, payload
+                FROM ingest_stage),
+            ids AS (
+                INSERT INTO source_changes (source_system, source_change_id, seq)
+                SELECT source_system, source_change_id, seq FROM ingest_stage),
+            buckets AS (
+                INSERT INTO feed_buckets (bucket)
+                SELECT left(region_code, 6) FROM ingest_stage
+                UNION SELECT left(old_region_code, 6) FROM ingest_stage WHERE old_region_code IS NOT NULL
+                ON CONFLICT DO NOTHING)
+            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload, deleted, last_seq)
             SELECT DISTINCT ON (entity_type, entity_key)
-                   entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload
-            FROM entities_stage
-            ORDER BY entity_type, entity_key, version DESC, ord
+                   entity_type, entity_key, region_code, parent_key, entity_version, source_system, updated_at,
+                   coalesce(payload, ''::bytea), operation = 2, seq
+            FROM ingest_stage
+            ORDER BY entity_type, entity_key, seq DESC
             ON CONFLICT (entity_type, entity_key) DO UPDATE SET
                 scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
-                source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload
-            WHERE excluded.version > entities.version
-            """, connection, transaction))
-        {
-            await merge.ExecuteNonQueryAsync(cancellationToken);
-        }
+                source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload,
+                deleted = excluded.deleted, last_seq = excluded.last_seq
+            """, npgsql, tx);
+        await merge.ExecuteNonQueryAsync(cancellationToken);
+    }
 
-        await transaction.CommitAsync(cancellationToken);
-        return count;
+    /// <inheritdoc />
+    protected override async Task BeforeCommitAsync(DbConnection connection, DbTransaction transaction, long lastSequence, CancellationToken cancellationToken)
+    {
+        // A wake-up for hubs sharing this database; delivered at commit, never the data itself.
+        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @seq)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        notify.Parameters.Add(new NpgsqlParameter<string>("channel", NotifyChannel));
+        notify.Parameters.Add(new NpgsqlParameter<string>("seq", lastSequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await notify.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The LISTEN/NOTIFY channel on which commits are announced.</summary>
+    public const string NotifyChannel = "gridexchange_feed";
+
+    private static async Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (value is null)
+        {
+            await writer.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await writer.WriteAsync(value, type, cancellationToken);
+        }
     }
 
     /// <inheritdoc />

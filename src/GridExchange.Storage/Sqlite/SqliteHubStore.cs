@@ -1,4 +1,6 @@
 using System.Data.Common;
+using GridExchange.Domain.Ingest;
+using GridExchange.V1;
 using GridExchange.Storage.Migrations;
 using Microsoft.Data.Sqlite;
 
@@ -13,8 +15,9 @@ public sealed class SqliteHubStore : SqlHubStore
     private readonly string _connectionString;
 
     /// <summary>Creates the store over the file at <paramref name="path"/>, creating its folder.</summary>
-    public SqliteHubStore(string path)
+    public SqliteHubStore(string path, TimeProvider? clock = null)
     {
+        Clock = clock ?? TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -54,48 +57,127 @@ public sealed class SqliteHubStore : SqlHubStore
         DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(ordinal) * 10);
 
     /// <inheritdoc />
-    public override async Task<long> BulkLoadAsync(IAsyncEnumerable<EntityRecord> records, CancellationToken cancellationToken)
+    protected override Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        // BEGIN IMMEDIATE: the write lock is taken now, so the state read for planning cannot
+        // change before commit and sequences are handed out one writer at a time.
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+
+    /// <inheritdoc />
+    protected override Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        // In WAL mode every read in one transaction sees the snapshot taken at its first read.
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
+    /// <inheritdoc />
+    protected override object ToDbInstant(DateTimeOffset value) => ToUnixMicroseconds(value);
+
+    /// <inheritdoc />
+    protected override async Task<Dictionary<EntityId, StoredEntity>> LoadStatesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyCollection<EntityId> ids, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(records);
-        await using var connection = (SqliteConnection)await OpenConnectionAsync(cancellationToken);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
+        await using var command = (SqliteCommand)connection.CreateCommand();
+        command.Transaction = (SqliteTransaction)transaction;
         command.CommandText = """
-            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload)
-            VALUES (@type, @key, @scope, @parent, @version, @source, @updated, @payload)
-            ON CONFLICT (entity_type, entity_key) DO UPDATE SET
-                scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
-                source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload
-            WHERE excluded.version > entities.version
+            SELECT version, source_system, scope_code, deleted FROM entities WHERE entity_type = @type AND entity_key = @key
             """;
         var type = command.Parameters.Add("@type", SqliteType.Integer);
         var key = command.Parameters.Add("@key", SqliteType.Text);
-        var scope = command.Parameters.Add("@scope", SqliteType.Text);
-        var parent = command.Parameters.Add("@parent", SqliteType.Text);
-        var version = command.Parameters.Add("@version", SqliteType.Integer);
-        var source = command.Parameters.Add("@source", SqliteType.Text);
-        var updated = command.Parameters.Add("@updated", SqliteType.Integer);
-        var payload = command.Parameters.Add("@payload", SqliteType.Blob);
-        command.Prepare();
-
-        long count = 0;
-        await foreach (var record in records.WithCancellation(cancellationToken))
+        var states = new Dictionary<EntityId, StoredEntity>();
+        foreach (var id in ids)
         {
-            type.Value = (int)record.Type;
-            key.Value = record.Key;
-            scope.Value = record.ScopeCode;
-            parent.Value = record.ParentKey;
-            version.Value = record.Version;
-            source.Value = record.SourceSystem;
-            updated.Value = ToUnixMicroseconds(record.UpdatedAt);
-            payload.Value = record.Payload.ToArray();
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            count++;
+            type.Value = (int)id.Type;
+            key.Value = id.Key;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                states[id] = new StoredEntity(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), ReadBool(reader, 3));
+            }
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return count;
+        return states;
+    }
+
+    /// <inheritdoc />
+    protected override async Task<HashSet<string>> LoadSeenAsync(
+        DbConnection connection, DbTransaction transaction, string sourceSystem, IReadOnlyCollection<string> changeIds, CancellationToken cancellationToken)
+    {
+        await using var command = (SqliteCommand)connection.CreateCommand();
+        command.Transaction = (SqliteTransaction)transaction;
+        command.CommandText = "SELECT 1 FROM source_changes WHERE source_system = @source AND source_change_id = @id";
+        command.Parameters.AddWithValue("@source", sourceSystem);
+        var id = command.Parameters.Add("@id", SqliteType.Text);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var changeId in changeIds)
+        {
+            id.Value = changeId;
+            if (await command.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                seen.Add(changeId);
+            }
+        }
+
+        return seen;
+    }
+
+    /// <inheritdoc />
+    protected override async Task WriteAppliedAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows, CancellationToken cancellationToken)
+    {
+        var sqlite = (SqliteConnection)connection;
+        var tx = (SqliteTransaction)transaction;
+        await using var log = new SqliteCommand("""
+            INSERT INTO change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket,
+                                    operation, entity_version, source_system, source_change_id, take_over, committed_at, payload)
+            VALUES (@seq, @type, @key, @region, @oldRegion, @bucket, @oldBucket, @operation, @version, @source, @changeId,
+                    @takeOver, @committed, @payload);
+            INSERT INTO source_changes (source_system, source_change_id, seq) VALUES (@source, @changeId, @seq);
+            INSERT OR IGNORE INTO feed_buckets (bucket) VALUES (@bucket);
+            INSERT OR IGNORE INTO feed_buckets (bucket) SELECT @oldBucket WHERE @oldBucket IS NOT NULL;
+            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload, deleted, last_seq)
+            VALUES (@type, @key, @region, @parent, @version, @source, @updated, coalesce(@payload, x''), @deleted, @seq)
+            ON CONFLICT (entity_type, entity_key) DO UPDATE SET
+                scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
+                source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload,
+                deleted = excluded.deleted, last_seq = excluded.last_seq;
+            """, sqlite, tx);
+        var seq = log.Parameters.Add("@seq", SqliteType.Integer);
+        var type = log.Parameters.Add("@type", SqliteType.Integer);
+        var key = log.Parameters.Add("@key", SqliteType.Text);
+        var region = log.Parameters.Add("@region", SqliteType.Text);
+        var oldRegion = log.Parameters.Add("@oldRegion", SqliteType.Text);
+        var bucket = log.Parameters.Add("@bucket", SqliteType.Text);
+        var oldBucket = log.Parameters.Add("@oldBucket", SqliteType.Text);
+        var operation = log.Parameters.Add("@operation", SqliteType.Integer);
+        var version = log.Parameters.Add("@version", SqliteType.Integer);
+        var source = log.Parameters.Add("@source", SqliteType.Text);
+        var changeId = log.Parameters.Add("@changeId", SqliteType.Text);
+        var takeOver = log.Parameters.Add("@takeOver", SqliteType.Integer);
+        var committed = log.Parameters.Add("@committed", SqliteType.Integer);
+        var payload = log.Parameters.Add("@payload", SqliteType.Blob);
+        var parent = log.Parameters.Add("@parent", SqliteType.Text);
+        var updated = log.Parameters.Add("@updated", SqliteType.Integer);
+        var deleted = log.Parameters.Add("@deleted", SqliteType.Integer);
+        foreach (var row in rows)
+        {
+            var change = row.Planned.Change;
+            seq.Value = row.Sequence;
+            type.Value = (int)change.EntityType;
+            key.Value = change.EntityKey;
+            region.Value = row.Planned.RegionCode;
+            oldRegion.Value = (object?)row.Planned.OldRegionCode ?? DBNull.Value;
+            bucket.Value = row.Bucket;
+            oldBucket.Value = (object?)row.OldBucket ?? DBNull.Value;
+            operation.Value = (int)change.Operation;
+            version.Value = change.EntityVersion;
+            source.Value = change.SourceSystem;
+            changeId.Value = change.SourceChangeId;
+            takeOver.Value = row.Planned.OwnerChanged ? 1 : 0;
+            committed.Value = ToUnixMicroseconds(row.CommittedAt);
+            payload.Value = (object?)row.Payload ?? DBNull.Value;
+            parent.Value = row.Planned.ParentKey;
+            updated.Value = ToUnixMicroseconds(row.UpdatedAt);
+            deleted.Value = change.Operation == ChangeOperation.Delete ? 1 : 0;
+            await log.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     private static long ToUnixMicroseconds(DateTimeOffset value) => (value - DateTimeOffset.UnixEpoch).Ticks / 10;

@@ -23,5 +23,79 @@ internal static class SqliteMigrations
             CREATE INDEX ix_entities_scope ON entities (entity_type, scope_code, entity_key);
             CREATE INDEX ix_entities_parent ON entities (entity_type, parent_key, entity_key);
             """),
+        new(2, "change log, feed head, idempotency, checkpoints, peers", """
+            ALTER TABLE entities ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE entities ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+
+            -- One row: the log's epoch (a new database gets a new one, so its cursors are
+            -- recognised as foreign), the last sequence committed and the first one retained.
+            -- Ingest locks this row for its whole transaction: sequences are assigned and
+            -- committed strictly in order, so a reader can never see sequence n+1 before n.
+            CREATE TABLE feed_head (
+                id               INTEGER PRIMARY KEY CHECK (id = 1),
+                epoch            TEXT NOT NULL,
+                last_seq         INTEGER NOT NULL,
+                first_retained_seq INTEGER NOT NULL
+            );
+            INSERT INTO feed_head (id, epoch, last_seq, first_retained_seq)
+            VALUES (1, lower(hex(randomblob(16))), 0, 1);
+
+            CREATE TABLE change_log (
+                seq              INTEGER PRIMARY KEY,
+                entity_type      INTEGER NOT NULL,
+                entity_key       TEXT NOT NULL,
+                region_code      TEXT NOT NULL,
+                old_region_code  TEXT,
+                bucket           TEXT NOT NULL,
+                old_bucket       TEXT,
+                operation        INTEGER NOT NULL,
+                entity_version   INTEGER NOT NULL,
+                source_system    TEXT NOT NULL,
+                source_change_id TEXT NOT NULL,
+                take_over        INTEGER NOT NULL,
+                committed_at     INTEGER NOT NULL,
+                payload          BLOB
+            );
+            CREATE INDEX ix_change_log_bucket ON change_log (bucket, seq);
+            CREATE INDEX ix_change_log_old_bucket ON change_log (old_bucket, seq) WHERE old_bucket IS NOT NULL;
+            CREATE INDEX ix_change_log_entity ON change_log (entity_type, entity_key, seq);
+            CREATE INDEX ix_change_log_committed ON change_log (committed_at);
+
+            -- Every bucket (first six digits of a code) the log has seen: a city or province
+            -- scope expands to its buckets and reads each by index.
+            CREATE TABLE feed_buckets (bucket TEXT PRIMARY KEY);
+
+            -- (source_system, source_change_id) applied, for ever: ingest is idempotent.
+            CREATE TABLE source_changes (
+                source_system    TEXT NOT NULL,
+                source_change_id TEXT NOT NULL,
+                seq              INTEGER NOT NULL,
+                PRIMARY KEY (source_system, source_change_id)
+            );
+
+            CREATE TABLE source_checkpoints (
+                source_system    TEXT PRIMARY KEY,
+                checkpoint       TEXT NOT NULL,
+                committed_at     INTEGER NOT NULL
+            );
+
+            -- Answers to SubmitChanges by request_id, so a repeated request gets the first answer.
+            CREATE TABLE ingest_requests (
+                source_system    TEXT NOT NULL,
+                request_id       TEXT NOT NULL,
+                request_hash     BLOB NOT NULL,
+                response         BLOB NOT NULL,
+                created_at       INTEGER NOT NULL,
+                PRIMARY KEY (source_system, request_id)
+            );
+            CREATE INDEX ix_ingest_requests_created ON ingest_requests (created_at);
+
+            CREATE TABLE peers (
+                peer_id          TEXT PRIMARY KEY,
+                region_code      TEXT NOT NULL,
+                payload          BLOB NOT NULL,
+                updated_at       INTEGER NOT NULL
+            );
+            """),
     ];
 }

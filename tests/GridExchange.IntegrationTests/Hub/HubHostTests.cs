@@ -86,14 +86,9 @@ public sealed class HubHostTests : IAsyncLifetime
     [Fact]
     public async Task NotYetBuiltRpc_IsUnimplementedWithReason()
     {
-        var exchange = new ExchangeService.ExchangeServiceClient(_hub!.Channel);
+        var directives = new DirectiveService.DirectiveServiceClient(_hub!.Channel);
         await ErrorAssert.ThrowsAsync(
-            () => exchange.PullChangesAsync(new PullChangesRequest(), deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
-
-        var stream = exchange.SubscribeChanges(new SubscribeChangesRequest(), deadline: Calls.Deadline());
-        await ErrorAssert.ThrowsAsync(
-            () => stream.ResponseStream.MoveNext(CancellationToken.None),
+            () => directives.GetDirectiveAsync(new GetDirectiveRequest(), deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
     }
 

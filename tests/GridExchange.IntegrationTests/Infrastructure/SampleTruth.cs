@@ -4,8 +4,8 @@ using GridExchange.V1;
 namespace GridExchange.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The registry part of the committed sample, read straight from the seed files: the
-/// brute-force truth the hub's answers are compared with.
+/// The committed sample, read straight from the seed files: the brute-force truth the hub's
+/// answers are compared with.
 /// </summary>
 public sealed class SampleTruth
 {
@@ -19,6 +19,21 @@ public sealed class SampleTruth
 
     /// <summary>Every grid worker by number.</summary>
     public Dictionary<string, GridWorker> Workers { get; } = [];
+
+    /// <summary>Every person by id.</summary>
+    public Dictionary<string, Person> Persons { get; } = [];
+
+    /// <summary>Every house by id.</summary>
+    public Dictionary<string, House> Houses { get; } = [];
+
+    /// <summary>Every household by id.</summary>
+    public Dictionary<string, Household> Households { get; } = [];
+
+    /// <summary>Every case by id.</summary>
+    public Dictionary<string, Case> Cases { get; } = [];
+
+    /// <summary>Every service request by id.</summary>
+    public Dictionary<string, ServiceRequest> ServiceRequests { get; } = [];
 
     /// <summary>The sample, read once per test run.</summary>
     public static Task<SampleTruth> GetAsync() => Shared.Value;
@@ -41,6 +56,21 @@ public sealed class SampleTruth
                         break;
                     case Change.PayloadOneofCase.GridWorker:
                         truth.Workers[change.GridWorker.Number] = change.GridWorker;
+                        break;
+                    case Change.PayloadOneofCase.Person:
+                        truth.Persons[change.Person.Meta.Id] = change.Person;
+                        break;
+                    case Change.PayloadOneofCase.House:
+                        truth.Houses[change.House.Meta.Id] = change.House;
+                        break;
+                    case Change.PayloadOneofCase.Household:
+                        truth.Households[change.Household.Meta.Id] = change.Household;
+                        break;
+                    case Change.PayloadOneofCase.CaseRecord:
+                        truth.Cases[change.CaseRecord.Meta.Id] = change.CaseRecord;
+                        break;
+                    case Change.PayloadOneofCase.ServiceRequest:
+                        truth.ServiceRequests[change.ServiceRequest.Meta.Id] = change.ServiceRequest;
                         break;
                 }
             }

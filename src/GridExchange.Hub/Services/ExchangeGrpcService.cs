@@ -1,0 +1,330 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using GridExchange.Domain.Errors;
+using GridExchange.Domain.Feed;
+using GridExchange.Domain.Ingest;
+using GridExchange.Storage;
+using GridExchange.V1;
+
+namespace GridExchange.Hub.Services;
+
+/// <summary>
+/// The change feed over the wire: validation and mapping only; planning is the domain's
+/// (<see cref="IngestPlanner"/>, <see cref="FeedScope"/>), ordering and atomicity the store's.
+/// </summary>
+internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock) : ExchangeService.ExchangeServiceBase
+{
+    /// <summary>Most changes per SubmitChanges request.</summary>
+    public const int MaxChangesPerBatch = 1000;
+
+    /// <summary>Largest SubmitChanges request, serialised.</summary>
+    public const int MaxRequestBytes = 4 * 1024 * 1024;
+
+    /// <summary>Largest PullChanges response we build (the contract's 4 MiB, with room for the envelope).</summary>
+    private const int MaxResponseBytes = (4 * 1024 * 1024) - (64 * 1024);
+
+    private const int DefaultPullPage = 500;
+
+    /// <inheritdoc />
+    public override async Task<SubmitChangesResponse> SubmitChanges(SubmitChangesRequest request, ServerCallContext context)
+    {
+        var size = request.CalculateSize();
+        if (size > MaxRequestBytes)
+        {
+            throw RpcErrors.InvalidArgument("changes", ErrorReasons.MessageTooLarge,
+                $"The request is {size} bytes; at most {MaxRequestBytes} are accepted. Split the batch.");
+        }
+
+        RequireText(request.RequestId, "request_id", 64);
+        RequireText(request.SourceSystem, "source_system", 64);
+        if (request.SourceCheckpoint.Length > 1024)
+        {
+            throw RpcErrors.InvalidArgument("source_checkpoint", ErrorReasons.InvalidLength, "source_checkpoint is longer than 1,024 characters.");
+        }
+
+        if (request.Changes.Count == 0)
+        {
+            throw RpcErrors.InvalidArgument("changes", ErrorReasons.RequiredField, "A batch needs at least one change.");
+        }
+
+        if (request.Changes.Count > MaxChangesPerBatch)
+        {
+            throw RpcErrors.InvalidArgument("changes", ErrorReasons.TooManyItems,
+                $"A batch holds at most {MaxChangesPerBatch} changes; this one has {request.Changes.Count}.");
+        }
+
+        var peer = await store.GetPeerAsync(request.SourceSystem, context.CancellationToken);
+        var jurisdiction = SourceOf(peer, request.SourceSystem);
+
+        var results = new ChangeResult?[request.Changes.Count];
+        var valid = new List<ValidChange>(request.Changes.Count);
+        for (var i = 0; i < request.Changes.Count; i++)
+        {
+            var check = ChangeValidator.Validate(request.Changes[i], jurisdiction, clock);
+            if (check.IsValid)
+            {
+                valid.Add(new ValidChange(i, check.Normalized, check.RegionCode, check.ParentKey));
+                continue;
+            }
+
+            var rejected = new ChangeResult
+            {
+                Index = i,
+                SourceChangeId = request.Changes[i].SourceChangeId,
+                Status = ChangeResultStatus.Rejected,
+                Reason = RpcErrors.ToProto(check.Reason),
+                Message = check.Message ?? "",
+            };
+            rejected.FieldViolations.Add(check.Problems.Select(p => new V1.FieldViolation
+            {
+                Field = p.Field,
+                Description = p.Description,
+                Reason = RpcErrors.ToProto(p.Reason),
+            }));
+            results[i] = rejected;
+        }
+
+        SubmitChangesResponse? built = null;
+        var outcome = await store.IngestAsync(
+            new IngestBatch(
+                request.SourceSystem,
+                request.RequestId,
+                SHA256.HashData(request.ToByteArray()),
+                string.IsNullOrEmpty(request.SourceCheckpoint) ? null : request.SourceCheckpoint,
+                valid,
+                commit => (built = BuildResponse(request, results, commit)).ToByteArray()),
+            context.CancellationToken);
+
+        if (outcome.RequestIdReused)
+        {
+            throw RpcErrors.InvalidArgument("request_id", ErrorReasons.RequestIdReused,
+                "This request_id was used before for a different request; choose a new one for every batch.");
+        }
+
+        return outcome.StoredResponse is { } stored ? SubmitChangesResponse.Parser.ParseFrom(stored) : built!;
+    }
+
+    /// <inheritdoc />
+    public override async Task<GetSourceCheckpointResponse> GetSourceCheckpoint(GetSourceCheckpointRequest request, ServerCallContext context)
+    {
+        RequireText(request.SourceSystem, "source_system", 64);
+        var peer = await store.GetPeerAsync(request.SourceSystem, context.CancellationToken);
+        _ = SourceOf(peer, request.SourceSystem);
+        var checkpoint = await store.GetSourceCheckpointAsync(request.SourceSystem, context.CancellationToken);
+        return checkpoint is null
+            ? new GetSourceCheckpointResponse()
+            : new GetSourceCheckpointResponse
+            {
+                SourceCheckpoint = checkpoint.Checkpoint,
+                CommittedAt = Timestamp.FromDateTimeOffset(checkpoint.CommittedAt),
+            };
+    }
+
+    /// <inheritdoc />
+    public override async Task<PullChangesResponse> PullChanges(PullChangesRequest request, ServerCallContext context)
+    {
+        var scope = FeedRequests.Scope(request.Scope, "scope");
+        var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
+        var limit = FeedRequests.PageSize(request.PageSize, DefaultPullPage);
+        var page = await store.ReadFeedAsync(new FeedQuery(cursor?.Sequence ?? 0, scope, limit), context.CancellationToken);
+        FeedRequests.EnsureResumable(cursor, page.Head);
+
+        var response = new PullChangesResponse { CaughtUp = page.CaughtUp };
+        var next = page.Next;
+        var bytes = 0;
+        foreach (var logged in page.Changes)
+        {
+            if (FeedChanges.Project(logged, scope, page.Head.Epoch) is not { } change)
+            {
+                continue;
+            }
+
+            var size = change.CalculateSize();
+            if (response.Changes.Count > 0 && bytes + size > MaxResponseBytes)
+            {
+                // Keep the response under the contract's 4 MiB: stop before this change.
+                next = response.Changes[^1].Sequence;
+                response.CaughtUp = false;
+                break;
+            }
+
+            bytes += size;
+            response.Changes.Add(change);
+        }
+
+        response.NextCursor = new FeedCursor(page.Head.Epoch, next).Encode();
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task SubscribeChanges(
+        SubscribeChangesRequest request, IServerStreamWriter<SubscribeChangesResponse> responseStream, ServerCallContext context)
+    {
+        var scope = FeedRequests.Scope(request.Scope, "scope");
+        var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
+        var heartbeat = HeartbeatInterval(request.HeartbeatInterval);
+        var cancellation = context.CancellationToken;
+
+        var after = cursor?.Sequence ?? 0;
+        var first = true;
+        var lastSent = clock.GetTimestamp();
+        while (!cancellation.IsCancellationRequested)
+        {
+            var page = await store.ReadFeedAsync(new FeedQuery(after, scope, DefaultPullPage), cancellation);
+
+            // Checked on every page, not only the first: a subscriber that falls behind past
+            // retention while connected must be told to re-snapshot, not skip silently.
+            FeedRequests.EnsureResumable(first ? cursor : new FeedCursor(page.Head.Epoch, after), page.Head);
+            first = false;
+
+            foreach (var logged in page.Changes)
+            {
+                if (FeedChanges.Project(logged, scope, page.Head.Epoch) is { } change)
+                {
+                    await responseStream.WriteAsync(new SubscribeChangesResponse { Change = change }, cancellation);
+                    lastSent = clock.GetTimestamp();
+                }
+            }
+
+            after = page.Next;
+            if (!page.CaughtUp)
+            {
+                continue;
+            }
+
+            // Caught up: wait for a commit (in-process signal), but re-read at least every
+            // second so commits by other hub processes on the same database are seen too.
+            var idle = clock.GetElapsedTime(lastSent);
+            var untilHeartbeat = heartbeat - idle;
+            if (untilHeartbeat <= TimeSpan.Zero)
+            {
+                await responseStream.WriteAsync(new SubscribeChangesResponse
+                {
+                    Heartbeat = new Heartbeat
+                    {
+                        Cursor = new FeedCursor(page.Head.Epoch, after).Encode(),
+                        ServerTime = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+                    },
+                }, cancellation);
+                lastSent = clock.GetTimestamp();
+                continue;
+            }
+
+            var wait = untilHeartbeat < TimeSpan.FromSeconds(1) ? untilHeartbeat : TimeSpan.FromSeconds(1);
+            try
+            {
+                await store.Signal.WaitAsync(after, wait, cancellation);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private static TimeSpan HeartbeatInterval(Duration? requested)
+    {
+        if (requested is null || (requested.Seconds == 0 && requested.Nanos == 0))
+        {
+            return TimeSpan.FromSeconds(15);
+        }
+
+        var value = requested.ToTimeSpan();
+        if (value < TimeSpan.FromSeconds(1) || value > TimeSpan.FromSeconds(300))
+        {
+            throw RpcErrors.InvalidArgument("heartbeat_interval", ErrorReasons.InvalidFormat,
+                "heartbeat_interval must be between 1 and 300 seconds (0 means 15).");
+        }
+
+        return value;
+    }
+
+    private static SourceJurisdiction SourceOf(Peer? peer, string sourceSystem)
+    {
+        if (peer is null)
+        {
+            throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.RoleNotGranted,
+                $"'{sourceSystem}' is not a registered source system.");
+        }
+
+        if (!peer.Enabled)
+        {
+            throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.PeerDisabled, $"Peer '{sourceSystem}' is disabled.");
+        }
+
+        if (!peer.Roles.Contains(PeerRole.Source))
+        {
+            throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.RoleNotGranted,
+                $"Peer '{sourceSystem}' does not hold the SOURCE role.");
+        }
+
+        return new SourceJurisdiction(peer.Id, peer.RegionCode);
+    }
+
+    private static void RequireText(string value, string field, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw RpcErrors.InvalidArgument(field, ErrorReasons.RequiredField, $"{field} is required.");
+        }
+
+        if (value.Length > maxLength)
+        {
+            throw RpcErrors.InvalidArgument(field, ErrorReasons.InvalidLength, $"{field} is longer than {maxLength} characters.");
+        }
+    }
+
+    private static SubmitChangesResponse BuildResponse(SubmitChangesRequest request, ChangeResult?[] rejected, IngestCommit commit)
+    {
+        var results = (ChangeResult?[])rejected.Clone();
+        foreach (var planned in commit.Plan)
+        {
+            var result = new ChangeResult { Index = planned.Index, SourceChangeId = planned.Change.SourceChangeId };
+            switch (planned.Status)
+            {
+                case PlanStatus.Applied:
+                    result.Status = ChangeResultStatus.Applied;
+                    result.Sequence = commit.Sequences[planned.Index];
+                    break;
+                case PlanStatus.Duplicate:
+                    result.Status = ChangeResultStatus.Duplicate;
+                    break;
+                case PlanStatus.Stale:
+                    result.Status = ChangeResultStatus.Stale;
+                    result.Reason = RpcErrors.ToProto(planned.Reason);
+                    result.Message = planned.Message ?? "";
+                    result.StoredVersion = planned.StoredVersion;
+                    break;
+                default:
+                    result.Status = ChangeResultStatus.Rejected;
+                    result.Reason = RpcErrors.ToProto(planned.Reason);
+                    result.Message = planned.Message ?? "";
+                    break;
+            }
+
+            results[planned.Index] = result;
+        }
+
+        var response = new SubmitChangesResponse
+        {
+            Cursor = new FeedCursor(commit.Head.Epoch, commit.Head.LastSequence).Encode(),
+            SourceCheckpoint = commit.SourceCheckpoint,
+        };
+        for (var i = 0; i < request.Changes.Count; i++)
+        {
+            var result = results[i] ?? throw new InvalidOperationException($"No result for change {i}.");
+            response.Results.Add(result);
+            switch (result.Status)
+            {
+                case ChangeResultStatus.Applied: response.AppliedCount++; break;
+                case ChangeResultStatus.Duplicate: response.DuplicateCount++; break;
+                case ChangeResultStatus.Stale: response.StaleCount++; break;
+                default: response.RejectedCount++; break;
+            }
+        }
+
+        return response;
+    }
+}

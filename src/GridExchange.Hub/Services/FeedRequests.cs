@@ -1,0 +1,101 @@
+using Grpc.Core;
+using GridExchange.Domain.Codes;
+using GridExchange.Domain.Errors;
+using GridExchange.Domain.Feed;
+using GridExchange.Storage;
+using GridExchange.V1;
+
+namespace GridExchange.Hub.Services;
+
+/// <summary>Validation of the feed requests' common fields: scope, cursor, page size.</summary>
+internal static class FeedRequests
+{
+    /// <summary>Most region prefixes in one scope.</summary>
+    public const int MaxPrefixes = 100;
+
+    /// <summary>Parses a request scope; an absent scope reads everything.</summary>
+    /// <exception cref="RpcException">INVALID_ARGUMENT naming the bad field.</exception>
+    public static FeedScope Scope(ChangeScope? scope, string field)
+    {
+        if (scope is null)
+        {
+            return FeedScope.All;
+        }
+
+        if (scope.RegionPrefixes.Count > MaxPrefixes)
+        {
+            throw RpcErrors.InvalidArgument($"{field}.region_prefixes", ErrorReasons.TooManyItems,
+                $"At most {MaxPrefixes} region prefixes per scope.");
+        }
+
+        for (var i = 0; i < scope.RegionPrefixes.Count; i++)
+        {
+            RpcErrors.ThrowIfInvalid(ScopeCode.Validate(scope.RegionPrefixes[i]), $"{field}.region_prefixes[{i}]");
+        }
+
+        for (var i = 0; i < scope.EntityTypes.Count; i++)
+        {
+            var type = scope.EntityTypes[i];
+            if (type == EntityType.Unspecified || !System.Enum.IsDefined(type))
+            {
+                throw RpcErrors.InvalidArgument($"{field}.entity_types[{i}]", ErrorReasons.UnsupportedEntityType,
+                    $"entity_types[{i}] is not an entity type.");
+            }
+        }
+
+        return FeedScope.Create(scope.RegionPrefixes, scope.EntityTypes);
+    }
+
+    /// <summary>The sequence a cursor points after; an empty cursor means the start of the log.</summary>
+    /// <exception cref="RpcException">INVALID_ARGUMENT, INVALID_CURSOR for text that is no cursor.</exception>
+    public static FeedCursor? Cursor(string cursor, string field)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        return FeedCursor.TryDecode(cursor, out var decoded)
+            ? decoded
+            : throw RpcErrors.InvalidArgument(field, ErrorReasons.InvalidCursor,
+                $"{field} is not a cursor this hub issued (damaged or truncated?). Resume from a cursor you received, or snapshot.");
+    }
+
+    /// <summary>
+    /// Checks that reading on after <paramref name="cursor"/> loses nothing, against the head of
+    /// the read that served it.
+    /// </summary>
+    /// <exception cref="RpcException">FAILED_PRECONDITION, RESYNC_REQUIRED.</exception>
+    public static void EnsureResumable(FeedCursor? cursor, FeedHead head)
+    {
+        if (cursor is { } given && given.Epoch != head.Epoch)
+        {
+            throw RpcErrors.ResyncRequired(
+                "The cursor was issued by another hub database (restored or reset). Discard your copy and start again with ExportSnapshot.");
+        }
+
+        var after = cursor?.Sequence ?? 0;
+        if (after > head.LastSequence)
+        {
+            throw RpcErrors.ResyncRequired(
+                "The cursor is ahead of this hub's log (the database was restored from an older backup). Re-snapshot.");
+        }
+
+        if (after < head.FirstRetainedSequence - 1)
+        {
+            throw RpcErrors.ResyncRequired(
+                "The cursor is older than the log's retention: changes after it are no longer held. Re-snapshot with ExportSnapshot.");
+        }
+    }
+
+    /// <summary>Page size for feed reads: 0 → <paramref name="fallback"/>, capped at 1,000, negative rejected.</summary>
+    public static int PageSize(int requested, int fallback)
+    {
+        if (requested < 0)
+        {
+            throw RpcErrors.InvalidArgument("page_size", ErrorReasons.InvalidPageSize, "page_size must not be negative.");
+        }
+
+        return requested == 0 ? fallback : Math.Min(requested, 1000);
+    }
+}

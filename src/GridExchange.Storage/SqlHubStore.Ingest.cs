@@ -1,0 +1,247 @@
+using System.Data.Common;
+using System.Globalization;
+using Google.Protobuf;
+using GridExchange.Domain.Feed;
+using GridExchange.Domain.Ingest;
+using GridExchange.V1;
+
+namespace GridExchange.Storage;
+
+public abstract partial class SqlHubStore
+{
+    /// <summary>The clock that stamps commits.</summary>
+    protected TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <inheritdoc />
+    public FeedSignal Signal { get; } = new();
+
+    /// <summary>
+    /// Begins the write transaction of a batch. Writers must be serialised from here to commit:
+    /// PostgreSQL locks the feed head row (see <see cref="LockHeadClause"/>), SQLite takes its
+    /// write lock at BEGIN IMMEDIATE.
+    /// </summary>
+    protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Appended to the head read of a write transaction: <c>FOR UPDATE</c> where rows can be locked.</summary>
+    protected virtual string LockHeadClause => "";
+
+    /// <summary>Reads what the store holds of <paramref name="ids"/> (live or tombstoned).</summary>
+    protected abstract Task<Dictionary<EntityId, StoredEntity>> LoadStatesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyCollection<EntityId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Returns which of <paramref name="changeIds"/> were applied for <paramref name="sourceSystem"/> before.</summary>
+    protected abstract Task<HashSet<string>> LoadSeenAsync(
+        DbConnection connection, DbTransaction transaction, string sourceSystem, IReadOnlyCollection<string> changeIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends <paramref name="rows"/> to the log, records their source_change_ids and the
+    /// buckets they touch, and sets current state to each entity's last row.
+    /// </summary>
+    protected abstract Task WriteAppliedAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows, CancellationToken cancellationToken);
+
+    /// <summary>Converts an instant to the dialect's column value.</summary>
+    protected abstract object ToDbInstant(DateTimeOffset value);
+
+    /// <summary>Runs inside the write transaction just before commit (PostgreSQL: NOTIFY).</summary>
+    protected virtual Task BeforeCommitAsync(DbConnection connection, DbTransaction transaction, long lastSequence, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    /// <inheritdoc />
+    public async Task<IngestOutcome> IngestAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var head = await ReadHeadAsync(connection, transaction, LockHeadClause, cancellationToken);
+
+        await using (var earlier = connection.CreateCommand())
+        {
+            earlier.Transaction = transaction;
+            earlier.CommandText = "SELECT request_hash, response FROM ingest_requests WHERE source_system = @source AND request_id = @request";
+            AddParameter(earlier, "source", batch.SourceSystem);
+            AddParameter(earlier, "request", batch.RequestId);
+            await using var reader = await earlier.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                var hash = (byte[])reader.GetValue(0);
+                return hash.AsSpan().SequenceEqual(batch.RequestHash)
+                    ? new IngestOutcome(null, (byte[])reader.GetValue(1), false)
+                    : new IngestOutcome(null, null, true);
+            }
+        }
+
+        var ids = batch.Changes.Select(c => new EntityId(c.Change.EntityType, c.Change.EntityKey)).Distinct().ToList();
+        var stored = ids.Count == 0 ? [] : await LoadStatesAsync(connection, transaction, ids, cancellationToken);
+        var changeIds = batch.Changes.Select(c => c.Change.SourceChangeId).Distinct(StringComparer.Ordinal).ToList();
+        var seen = changeIds.Count == 0 ? [] : await LoadSeenAsync(connection, transaction, batch.SourceSystem, changeIds, cancellationToken);
+        var plan = IngestPlanner.Plan(batch.SourceSystem, batch.Changes, stored, seen);
+
+        // Microsecond precision: what both databases keep, so a read-back equals what was stamped.
+        var now = Clock.GetUtcNow();
+        now = new DateTimeOffset(now.Ticks - (now.Ticks % 10), TimeSpan.Zero);
+        var sequence = head.LastSequence;
+        var rows = new List<AppliedChange>();
+        var sequences = new Dictionary<int, long>();
+        foreach (var planned in plan.Where(p => p.Status == PlanStatus.Applied))
+        {
+            sequence++;
+            sequences[planned.Index] = sequence;
+            var payload = planned.Change.Operation == ChangeOperation.Upsert
+                ? EntityRecords.PayloadOf(planned.Change)!.ToByteArray()
+                : null;
+            rows.Add(new AppliedChange(sequence, planned, payload, now, EntityRecords.UpdatedAtOf(planned.Change) ?? now));
+        }
+
+        if (rows.Count > 0)
+        {
+            await WriteAppliedAsync(connection, transaction, rows, cancellationToken);
+            await using var advance = connection.CreateCommand();
+            advance.Transaction = transaction;
+            advance.CommandText = "UPDATE feed_head SET last_seq = @seq WHERE id = 1";
+            AddParameter(advance, "seq", sequence);
+            await advance.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var checkpoint = batch.SourceCheckpoint;
+        if (checkpoint is not null)
+        {
+            await using var save = connection.CreateCommand();
+            save.Transaction = transaction;
+            save.CommandText = """
+                INSERT INTO source_checkpoints (source_system, checkpoint, committed_at) VALUES (@source, @checkpoint, @at)
+                ON CONFLICT (source_system) DO UPDATE SET checkpoint = excluded.checkpoint, committed_at = excluded.committed_at
+                """;
+            AddParameter(save, "source", batch.SourceSystem);
+            AddParameter(save, "checkpoint", checkpoint);
+            AddParameter(save, "at", ToDbInstant(now));
+            await save.ExecuteNonQueryAsync(cancellationToken);
+        }
+        else
+        {
+            checkpoint = (await ReadCheckpointAsync(connection, transaction, batch.SourceSystem, cancellationToken))?.Checkpoint ?? "";
+        }
+
+        var commit = new IngestCommit(plan, sequences, head with { LastSequence = sequence }, checkpoint, now);
+        await using (var remember = connection.CreateCommand())
+        {
+            remember.Transaction = transaction;
+            remember.CommandText = """
+                INSERT INTO ingest_requests (source_system, request_id, request_hash, response, created_at)
+                VALUES (@source, @request, @hash, @response, @at)
+                """;
+            AddParameter(remember, "source", batch.SourceSystem);
+            AddParameter(remember, "request", batch.RequestId);
+            AddParameter(remember, "hash", batch.RequestHash);
+            AddParameter(remember, "response", batch.EncodeResponse(commit));
+            AddParameter(remember, "at", ToDbInstant(now));
+            await remember.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (rows.Count > 0)
+        {
+            await BeforeCommitAsync(connection, transaction, sequence, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (rows.Count > 0)
+        {
+            Signal.Pulse(sequence);
+        }
+
+        return new IngestOutcome(commit, null, false);
+    }
+
+    /// <inheritdoc />
+    public async Task<FeedHead> GetFeedHeadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await ReadHeadAsync(connection, null, "", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<SourceCheckpoint?> GetSourceCheckpointAsync(string sourceSystem, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await ReadCheckpointAsync(connection, null, sourceSystem, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task UpsertPeerAsync(Peer peer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO peers (peer_id, region_code, payload, updated_at) VALUES (@id, @region, @payload, @at)
+            ON CONFLICT (peer_id) DO UPDATE SET region_code = excluded.region_code, payload = excluded.payload, updated_at = excluded.updated_at
+            """;
+        AddParameter(command, "id", peer.Id);
+        AddParameter(command, "region", peer.RegionCode);
+        AddParameter(command, "payload", peer.ToByteArray());
+        AddParameter(command, "at", ToDbInstant(Clock.GetUtcNow()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<Peer?> GetPeerAsync(string peerId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT payload FROM peers WHERE peer_id = @id";
+        AddParameter(command, "id", peerId);
+        return await command.ExecuteScalarAsync(cancellationToken) is byte[] payload ? Peer.Parser.ParseFrom(payload) : null;
+    }
+
+    /// <summary>Reads the feed head, inside <paramref name="transaction"/> when given.</summary>
+    protected static async Task<FeedHead> ReadHeadAsync(
+        DbConnection connection, DbTransaction? transaction, string lockClause, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT epoch, last_seq, first_retained_seq FROM feed_head WHERE id = 1" + lockClause;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("The feed head row is missing: the store was not migrated.");
+        }
+
+        return new FeedHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    private async Task<SourceCheckpoint?> ReadCheckpointAsync(
+        DbConnection connection, DbTransaction? transaction, string sourceSystem, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT checkpoint, committed_at FROM source_checkpoints WHERE source_system = @source";
+        AddParameter(command, "source", sourceSystem);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new SourceCheckpoint(reader.GetString(0), ReadInstant(reader, 1))
+            : null;
+    }
+
+    /// <summary>Reads a boolean column on either dialect.</summary>
+    protected static bool ReadBool(DbDataReader reader, int ordinal)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return Convert.ToBoolean(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>One applied change, ready to write.</summary>
+    /// <param name="Sequence">Its sequence.</param>
+    /// <param name="Planned">Its plan.</param>
+    /// <param name="Payload">The entity message bytes (UPSERT) or null (DELETE).</param>
+    /// <param name="CommittedAt">The commit time.</param>
+    /// <param name="UpdatedAt">When the source changed the record (meta.updated_at, else the commit time).</param>
+    protected sealed record AppliedChange(long Sequence, PlannedChange Planned, byte[]? Payload, DateTimeOffset CommittedAt, DateTimeOffset UpdatedAt)
+    {
+        /// <summary>The log bucket of the record's region.</summary>
+        public string Bucket => FeedScope.BucketOf(Planned.RegionCode);
+
+        /// <summary>The log bucket of the region it left, when it moved.</summary>
+        public string? OldBucket => Planned.OldRegionCode is { } old ? FeedScope.BucketOf(old) : null;
+    }
+}
