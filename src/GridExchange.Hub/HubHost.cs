@@ -38,6 +38,8 @@ public static class HubHost
         builder.Services.AddSingleton(_ => StoreFactory.Create(options));
         builder.Services.AddSingleton<HubInitializer>();
         builder.Services.AddTransient<Jobs.LogRetentionJob>();
+        builder.Services.AddSingleton<FeedListener>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<FeedListener>());
 
         builder.Services.AddGrpc(grpc =>
         {

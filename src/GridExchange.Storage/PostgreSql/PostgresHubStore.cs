@@ -194,6 +194,35 @@ public sealed class PostgresHubStore : SqlHubStore
         await notify.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Listens for commits announced by every hub process on this database (NOTIFY at commit)
+    /// and pulses <see cref="SqlHubStore.Signal"/>, so a subscription on one replica wakes for a
+    /// commit made on another. Runs until cancelled or the connection fails (the caller retries).
+    /// </summary>
+    /// <param name="listening">Called once LISTEN is in place.</param>
+    /// <param name="cancellationToken">Stops listening.</param>
+    public async Task ListenAsync(Action? listening, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        connection.Notification += (_, e) =>
+        {
+            if (long.TryParse(e.Payload, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence))
+            {
+                Signal.Pulse(sequence);
+            }
+        };
+        await using (var listen = new NpgsqlCommand($"LISTEN {NotifyChannel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        listening?.Invoke();
+        while (true)
+        {
+            await connection.WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>The LISTEN/NOTIFY channel on which commits are announced.</summary>
     public const string NotifyChannel = "gridexchange_feed";
 
