@@ -23,6 +23,14 @@ public abstract partial class SqlHubStore
     /// </summary>
     protected abstract Task<DbTransaction> BeginReadAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The condition and order that select one bucket's changes in (<c>@after</c>, <c>@head</c>]
+    /// in sequence order from <c>ix_change_log_bucket</c>; <paramref name="bucket"/> is the
+    /// bucket's parameter name.
+    /// </summary>
+    protected virtual (string Where, string OrderBy) BucketSeek(string bucket) =>
+        ($"bucket = {bucket} AND seq > @after AND seq <= @head", "seq");
+
     /// <inheritdoc />
     public async Task<FeedPage> ReadFeedAsync(FeedQuery query, CancellationToken cancellationToken)
     {
@@ -86,13 +94,18 @@ public abstract partial class SqlHubStore
                 AddParameter(command, $"b{i}", bucket);
                 var inBucket = ranges.Where(r => r.Prefix.StartsWith(bucket, StringComparison.Ordinal)).ToList();
                 var whole = ranges.Any(r => bucket.StartsWith(r.Prefix, StringComparison.Ordinal));
-                foreach (var (bucketColumn, regionColumn) in new[] { ("bucket", "region_code"), ("old_bucket", "old_region_code") })
+                var seek = BucketSeek($"@b{i}");
+                foreach (var (where, order, regionColumn) in new[]
+                {
+                    (seek.Where, seek.OrderBy, "region_code"),
+                    ($"old_bucket = @b{i} AND seq > @after AND seq <= @head", "seq", "old_region_code"),
+                })
                 {
                     var region = whole || inBucket.Count == 0 ? "" : $" AND {InRanges(regionColumn, inBucket)}";
                     parts.Add($"""
                         SELECT seq FROM (SELECT seq FROM change_log
-                            WHERE {bucketColumn} = @b{i} AND seq > @after AND seq <= @head{types}{region}
-                            ORDER BY seq LIMIT @limit) AS p{parts.Count}
+                            WHERE {where}{types}{region}
+                            ORDER BY {order} LIMIT @limit) AS p{parts.Count}
                         """);
                 }
             }

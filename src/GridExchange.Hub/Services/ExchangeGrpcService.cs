@@ -14,7 +14,8 @@ namespace GridExchange.Hub.Services;
 /// The change feed over the wire: validation and mapping only; planning is the domain's
 /// (<see cref="IngestPlanner"/>, <see cref="FeedScope"/>), ordering and atomicity the store's.
 /// </summary>
-internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock) : ExchangeService.ExchangeServiceBase
+internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime)
+    : ExchangeService.ExchangeServiceBase
 {
     /// <summary>Most changes per SubmitChanges request.</summary>
     public const int MaxChangesPerBatch = 1000;
@@ -43,6 +44,8 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         {
             throw RpcErrors.InvalidArgument("source_checkpoint", ErrorReasons.InvalidLength, "source_checkpoint is longer than 1,024 characters.");
         }
+
+        RequirePlainText(request.SourceCheckpoint, "source_checkpoint");
 
         if (request.Changes.Count == 0)
         {
@@ -165,8 +168,29 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         var scope = FeedRequests.Scope(request.Scope, "scope");
         var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
         var heartbeat = HeartbeatInterval(request.HeartbeatInterval);
-        var cancellation = context.CancellationToken;
+        // A subscription ends when the client goes or the hub stops: on shutdown the client gets
+        // UNAVAILABLE with RetryInfo and reconnects (to another replica) from its last cursor,
+        // instead of holding up the shutdown until the transport resets it.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var cancellation = linked.Token;
+        try
+        {
+            await TailAsync(scope, cursor, heartbeat, responseStream, cancellation);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw RpcErrors.Unavailable(ErrorReasons.ServiceUnavailable,
+                "The hub is shutting down; reconnect from your last cursor.", TimeSpan.FromSeconds(1));
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The client went away: nothing to answer.
+        }
+    }
 
+    private async Task TailAsync(
+        FeedScope scope, FeedCursor? cursor, TimeSpan heartbeat, IServerStreamWriter<SubscribeChangesResponse> responseStream, CancellationToken cancellation)
+    {
         var after = cursor?.Sequence ?? 0;
         var first = true;
         var lastSent = clock.GetTimestamp();
@@ -213,14 +237,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
             }
 
             var wait = untilHeartbeat < TimeSpan.FromSeconds(1) ? untilHeartbeat : TimeSpan.FromSeconds(1);
-            try
-            {
-                await store.Signal.WaitAsync(after, wait, cancellation);
-            }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-            {
-                return;
-            }
+            await store.Signal.WaitAsync(after, wait, cancellation);
         }
     }
 
@@ -231,14 +248,15 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
             return TimeSpan.FromSeconds(15);
         }
 
-        var value = requested.ToTimeSpan();
-        if (value < TimeSpan.FromSeconds(1) || value > TimeSpan.FromSeconds(300))
+        // Checked before ToTimeSpan, which throws on non-normalised or huge durations.
+        if (requested.Seconds is < 0 or > 300 || requested.Nanos is < 0 or > 999_999_999
+            || requested.ToTimeSpan() is var value && (value < TimeSpan.FromSeconds(1) || value > TimeSpan.FromSeconds(300)))
         {
             throw RpcErrors.InvalidArgument("heartbeat_interval", ErrorReasons.InvalidFormat,
                 "heartbeat_interval must be between 1 and 300 seconds (0 means 15).");
         }
 
-        return value;
+        return requested.ToTimeSpan();
     }
 
     private static SourceJurisdiction SourceOf(Peer? peer, string sourceSystem)
@@ -273,6 +291,28 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         if (value.Length > maxLength)
         {
             throw RpcErrors.InvalidArgument(field, ErrorReasons.InvalidLength, $"{field} is longer than {maxLength} characters.");
+        }
+
+        RequirePlainText(value, field);
+    }
+
+    /// <summary>
+    /// Identifiers and checkpoints are single-line text: control characters (NUL above all,
+    /// which PostgreSQL cannot store) and unpaired surrogates are refused up front, so both
+    /// stores answer the same INVALID_ARGUMENT instead of one failing in the database.
+    /// </summary>
+    private static void RequirePlainText(string value, string field)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            var broken = char.IsHighSurrogate(c)
+                ? i + 1 >= value.Length || !char.IsLowSurrogate(value[++i])
+                : char.IsLowSurrogate(c);
+            if (char.IsControl(c) || broken)
+            {
+                throw RpcErrors.InvalidArgument(field, ErrorReasons.InvalidFormat, $"{field} contains a control character or invalid text.");
+            }
         }
     }
 

@@ -71,6 +71,17 @@ public sealed class PostgresHubStore : SqlHubStore
     protected override object ToDbInstant(DateTimeOffset value) => value.UtcDateTime;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Row values ordered by (bucket, seq): only ix_change_log_bucket yields that order, so the
+    /// planner cannot instead walk the primary key through the rest of the log and filter on the
+    /// bucket, which it does for a dense bucket (a county's fifth of the log) while VACUUM has not
+    /// yet set the visibility map. SQLite keeps the equality form: it seeks a row-value range on
+    /// its first column only, which would rescan the bucket from its start on every page.
+    /// </remarks>
+    protected override (string Where, string OrderBy) BucketSeek(string bucket) =>
+        ($"(bucket, seq) > ({bucket}, @after) AND (bucket, seq) <= ({bucket}, @head)", "bucket, seq");
+
+    /// <inheritdoc />
     protected override async Task<Dictionary<EntityId, StoredEntity>> LoadStatesAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyCollection<EntityId> ids, CancellationToken cancellationToken)
     {

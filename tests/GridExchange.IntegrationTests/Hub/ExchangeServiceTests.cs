@@ -222,6 +222,29 @@ public abstract class ExchangeServiceTests(HubFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MalformedTextAndDurations_AreInvalidArgument_OnBothStoresAlike()
+    {
+        var person = SamplePerson("370602", 10);
+        await ErrorAssert.InvalidArgumentAsync(() => Client.SubmitChangesAsync(new SubmitChangesRequest
+        {
+            RequestId = "nul\0id",
+            SourceSystem = ZhifuSource,
+            Changes = { Upsert(person, person.Meta.Version + 1, $"nul-{Guid.NewGuid():N}") },
+        }, deadline: Calls.Deadline()).ResponseAsync, "request_id", "INVALID_FORMAT");
+        await ErrorAssert.InvalidArgumentAsync(() => Client.GetSourceCheckpointAsync(
+            new GetSourceCheckpointRequest { SourceSystem = "x\0" }, deadline: Calls.Deadline()).ResponseAsync, "source_system", "INVALID_FORMAT");
+
+        foreach (var bad in new[] { new Duration { Seconds = 5, Nanos = -1 }, new Duration { Seconds = long.MaxValue }, new Duration { Seconds = 301 } })
+        {
+            await ErrorAssert.InvalidArgumentAsync(async () =>
+            {
+                using var call = Client.SubscribeChanges(new SubscribeChangesRequest { HeartbeatInterval = bad }, deadline: Calls.Deadline());
+                await call.ResponseStream.MoveNext(CancellationToken.None);
+            }, "heartbeat_interval", "INVALID_FORMAT");
+        }
+    }
+
+    [Fact]
     public async Task APersonMovingToAnotherCounty_LeavesTheOldCountysFeed_AndEntersTheNewOne()
     {
         var person = SamplePerson("370602", 6);

@@ -32,6 +32,42 @@ public sealed class FeedRestartTests
         await ResumeAcrossRestartAsync(() => HubInstance.StartAsync(null, database));
     }
 
+    [Fact]
+    public async Task Shutdown_EndsOpenSubscriptionsWithUnavailable_PromptlyAndRetryably()
+    {
+        var directory = Directory.CreateTempSubdirectory("gridx-shutdown-").FullName;
+        try
+        {
+            await using var hub = await HubInstance.StartAsync(Path.Combine(directory, "hub.db"), null, runHangfire: false);
+            var client = new ExchangeService.ExchangeServiceClient(hub.Channel);
+            var head = (await client.PullChangesAsync(
+                new PullChangesRequest { Scope = new ChangeScope { RegionPrefixes = { "110000000000" } } }, deadline: Calls.Deadline())).NextCursor;
+            using var call = client.SubscribeChanges(new SubscribeChangesRequest
+            {
+                Cursor = head,
+                HeartbeatInterval = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(1)),
+            }, deadline: Calls.Deadline());
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+            var lifetime = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+                .GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(hub.Services);
+            var stopped = System.Diagnostics.Stopwatch.StartNew();
+            lifetime.StopApplication();
+            await ErrorAssert.ThrowsAsync(async () =>
+            {
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                }
+            }, Grpc.Core.StatusCode.Unavailable, "SERVICE_UNAVAILABLE");
+            Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(10), $"took {stopped.Elapsed}");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task ResumeAcrossRestartAsync(Func<Task<HubInstance>> start)
     {
         var scope = new ChangeScope { RegionPrefixes = { "370611000000" } };

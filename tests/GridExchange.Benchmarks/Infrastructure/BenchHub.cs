@@ -1,0 +1,59 @@
+using Grpc.Net.Client;
+using GridExchange.Hub;
+using GridExchange.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace GridExchange.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The real hub in this process, as the integration tests start it (<c>HubHost.Build</c> and
+/// <c>StartAsync</c>): Kestrel on a free loopback port, the PostgreSQL store, no sample, no
+/// Hangfire server (its polling would only add noise), reached through one reused
+/// <see cref="GrpcChannel"/>.
+/// </summary>
+internal sealed class BenchHub : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private BenchHub(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 });
+    }
+
+    /// <summary>Where the hub listens.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The channel every client of the run shares.</summary>
+    public GrpcChannel Channel { get; }
+
+    /// <summary>The hub's own store.</summary>
+    public IHubStore Store => HubHost.Store(_app);
+
+    /// <summary>Starts a hub on the PostgreSQL database <paramref name="postgres"/>.</summary>
+    public static async Task<BenchHub> StartAsync(string postgres, CancellationToken cancellationToken)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["GridExchange:Port"] = "0",
+            ["GridExchange:PostgreSql"] = postgres,
+            ["GridExchange:LoadSampleOnFirstStart"] = "false",
+            ["GridExchange:RunHangfireServer"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var app = HubHost.Build([], builder => builder.Configuration.AddInMemoryCollection(settings));
+        var address = await HubHost.StartAsync(app, cancellationToken);
+        return new BenchHub(app, address);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using GridExchange.Benchmarks;
+using GridExchange.Benchmarks.Infrastructure;
+using GridExchange.Benchmarks.PostgreSql;
+using GridExchange.Benchmarks.Reporting;
+using GridExchange.Benchmarks.Sqlite;
+
+// Benchmarks are not tests: figures are compared with baselines measured in this run and
+// reported, and the exit code is 0 whatever they are. Only a run that could not measure at
+// all (no PostgreSQL, a crash) exits 1.
+var options = BenchmarkOptions.Parse(args);
+if (options is null)
+{
+    return 2;
+}
+
+var report = new Report();
+var runStarted = Stopwatch.GetTimestamp();
+using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(options.Quick ? 5 : 15));
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+var token = cancellation.Token;
+
+Console.WriteLine(Report.Format($"GridExchange benchmarks ({(options.Quick ? "quick" : "default")}): {options.Rows:N0} PostgreSQL rows, {(options.Sqlite ? Report.Format($"{options.SqliteRows:N0}") : "no")} SQLite rows"));
+Console.WriteLine(Report.Format($".NET {Environment.Version}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}"));
+
+var failed = false;
+PostgresServer? server = null;
+try
+{
+    server = await PostgresServer.StartAsync(token);
+    Console.WriteLine($"PostgreSQL {await server.VersionAsync(token)}: {server.Description}");
+    var database = await server.CreateDatabaseAsync("feed", token);
+
+    Console.WriteLine();
+    Console.WriteLine("1. Ingest (PostgreSQL)");
+    await IngestBenchmark.RunAsync(database, options, report, token);
+
+    Console.WriteLine();
+    Console.WriteLine("2. Pull (PostgreSQL, hub in-process over gRPC)");
+    await using (var hub = await BenchHub.StartAsync(database, token))
+    {
+        await PullBenchmark.RunAsync(database, hub, options, report, token);
+
+        Console.WriteLine();
+        Console.WriteLine("3. Streaming latency (PostgreSQL, SubmitChanges → SubscribeChanges over gRPC)");
+        await StreamingBenchmark.RunAsync(hub, options, report, token);
+    }
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    failed = true;
+    Console.Error.WriteLine($"PostgreSQL benchmarks failed: {e}");
+    report.Note($"PostgreSQL benchmarks failed: {e.GetType().Name}: {e.Message}");
+}
+finally
+{
+    if (server is not null)
+    {
+        await server.DisposeAsync();
+    }
+}
+
+if (options.Sqlite)
+{
+    Console.WriteLine();
+    Console.WriteLine("4. Ingest and pull (SQLite, embedded store)");
+    try
+    {
+        await SqliteBenchmark.RunAsync(options, report, token);
+    }
+    catch (Exception e) when (e is not OutOfMemoryException)
+    {
+        failed = true;
+        Console.Error.WriteLine($"SQLite benchmarks failed: {e}");
+        report.Note($"SQLite benchmarks failed: {e.GetType().Name}: {e.Message}");
+    }
+}
+else
+{
+    report.Note("SQLite figures skipped (--no-sqlite).");
+}
+
+Console.WriteLine();
+Console.WriteLine(Report.Format($"## Summary ({Stopwatch.GetElapsedTime(runStarted).TotalSeconds:0} s)"));
+Console.WriteLine();
+report.PrintSummary(Console.Out);
+return failed ? 1 : 0;
