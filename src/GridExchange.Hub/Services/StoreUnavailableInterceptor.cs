@@ -43,8 +43,19 @@ internal sealed partial class StoreUnavailableInterceptor(ILogger<StoreUnavailab
         }
     }
 
+    // Only conditions that go away by themselves are UNAVAILABLE: a data exception (SQLSTATE
+    // class 22), an integrity violation (23) or a bad statement (42) is a bug or bad input that
+    // a retry repeats, so it stays an internal error instead of inviting endless retries.
     private static bool IsStoreFailure(Exception e, ServerCallContext context) =>
-        !context.CancellationToken.IsCancellationRequested && e is DbException or TimeoutException;
+        !context.CancellationToken.IsCancellationRequested
+        && (e is TimeoutException || (e is DbException db && IsTransient(db.SqlState)));
+
+    /// <summary>False for SQLSTATE classes 22, 23 and 42; true otherwise (also when the provider gives none).</summary>
+    internal static bool IsTransient(string? sqlState) =>
+        sqlState is not { Length: 5 }
+        || !(sqlState.StartsWith("22", StringComparison.Ordinal)
+            || sqlState.StartsWith("23", StringComparison.Ordinal)
+            || sqlState.StartsWith("42", StringComparison.Ordinal));
 
     private RpcException Unavailable(ServerCallContext context, Exception e)
     {
