@@ -77,15 +77,10 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                 Index = i,
                 SourceChangeId = request.Changes[i].SourceChangeId,
                 Status = ChangeResultStatus.Rejected,
-                Reason = RpcErrors.ToProto(check.Reason),
+                Reason = check.ReasonCode,
                 Message = check.Message ?? "",
             };
-            rejected.FieldViolations.Add(check.Problems.Select(p => new V1.FieldViolation
-            {
-                Field = p.Field,
-                Description = p.Description,
-                Reason = RpcErrors.ToProto(p.Reason),
-            }));
+            rejected.FieldViolations.Add(check.Problems.Select(p => p.ToFieldViolation()));
             results[i] = rejected;
         }
 
@@ -333,13 +328,13 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                     break;
                 case PlanStatus.Stale:
                     result.Status = ChangeResultStatus.Stale;
-                    result.Reason = RpcErrors.ToProto(planned.Reason);
+                    result.Reason = ErrorReasonCodes.ToProto(planned.Reason);
                     result.Message = planned.Message ?? "";
                     result.StoredVersion = planned.StoredVersion;
                     break;
                 default:
                     result.Status = ChangeResultStatus.Rejected;
-                    result.Reason = RpcErrors.ToProto(planned.Reason);
+                    result.Reason = ErrorReasonCodes.ToProto(planned.Reason);
                     result.Message = planned.Message ?? "";
                     break;
             }

@@ -69,14 +69,6 @@ internal static class RpcErrors
     public static RpcException ResyncRequired(string message) =>
         Build(Code.FailedPrecondition, ErrorReasons.ResyncRequired, message, new Dictionary<string, string>());
 
-    /// <summary>The proto enum value of an <see cref="ErrorReasons"/> constant.</summary>
-    public static GridExchange.V1.ErrorReason ToProto(string? reason) =>
-        reason is not null && ProtoReasons.TryGetValue(reason, out var value) ? value : GridExchange.V1.ErrorReason.Unspecified;
-
-    private static readonly Dictionary<string, GridExchange.V1.ErrorReason> ProtoReasons =
-        GridExchange.V1.ErrorsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>("ErrorReason").Values
-            .ToDictionary(v => v.Name["ERROR_REASON_".Length..], v => (GridExchange.V1.ErrorReason)v.Number, StringComparer.Ordinal);
-
     private static RpcException Build(Code code, string reason, string message, IDictionary<string, string> metadata, params Any[] extra)
     {
         var info = new ErrorInfo { Reason = reason, Domain = ErrorReasons.Domain };
