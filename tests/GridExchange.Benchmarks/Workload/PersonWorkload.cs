@@ -204,7 +204,7 @@ internal sealed class PersonWorkload
                 LeftBehind = new LeftBehindDetails
                 {
                     Type = LeftBehindType.Elderly,
-                    HealthStatus = "2",
+                    HealthStatus = "20",
                     AnnualIncomeYuan = 12_000 + (r.Serial % 20_000),
                     FamilyMemberName = Name(),
                     FamilyMemberRelation = "20",

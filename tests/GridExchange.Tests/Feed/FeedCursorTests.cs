@@ -18,6 +18,39 @@ public class FeedCursorTests
         Assert.Equal(new FeedCursor(Epoch, sequence), back);
     }
 
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(987_654_321L)]
+    [InlineData(long.MaxValue)]
+    public void Encode_IsTheDocumentedTextForm(long sequence)
+    {
+        // Cursors handed out earlier stay valid only while the form is stable: pin it.
+        var body = $"c2.{Epoch}.{sequence}";
+        var checksum = Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
+        var expected = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
+        Assert.Equal(expected, new FeedCursor(Epoch, sequence).Encode());
+    }
+
+    [Fact]
+    public void Decode_StillAcceptsTheFirstVersion_WithItsSha256Checksum()
+    {
+        // Issued by hubs before c2: a consumer holding one must not be forced to re-sync.
+        var body = $"c1.{Epoch}.4711";
+        var checksum = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
+        var legacy = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
+        Assert.True(FeedCursor.TryDecode(legacy, out var cursor));
+        Assert.Equal(new FeedCursor(Epoch, 4711), cursor);
+
+        // Each version's checksum is its own: a c1 body with a c2 checksum is damage.
+        var mixed = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
+            $"{body}.{Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6)}"));
+        Assert.False(FeedCursor.TryDecode(mixed, out _));
+    }
+
+    [Fact]
+    public void Encode_RefusesAnEpochOfTheWrongLength() =>
+        Assert.Throws<InvalidOperationException>(() => new FeedCursor("abc", 1).Encode());
+
     [Fact]
     public void Decode_RejectsDamagedTruncatedAndForeignText()
     {
@@ -31,7 +64,7 @@ public class FeedCursorTests
         Assert.False(FeedCursor.TryDecode(new string('A', 200), out _));
 
         // A hand-edited sequence breaks the checksum.
-        var forged = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"c1.{Epoch}.43.000000000000"));
+        var forged = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"c2.{Epoch}.43.000000000000"));
         Assert.False(FeedCursor.TryDecode(forged, out _));
     }
 
