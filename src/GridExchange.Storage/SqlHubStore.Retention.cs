@@ -2,54 +2,113 @@ namespace GridExchange.Storage;
 
 public abstract partial class SqlHubStore
 {
+    /// <summary>Sequences examined per compaction statement (each its own short transaction).</summary>
+    private const long CompactionStride = 20_000;
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Two steps, so that ingest is held up only for a moment, not for the whole compaction:
+    /// <list type="number">
+    /// <item>under the feed head's write lock, the cutoff (the first change committed at or
+    /// after <paramref name="keepSince"/>) becomes the first retained sequence — from then
+    /// on cursors before it get RESYNC_REQUIRED and no feed read looks below it;</item>
+    /// <item>without that lock, below the cutoff every change that is not its entity's last
+    /// one is deleted, a range of sequences per statement. Ingest only appends above the
+    /// cutoff, and a row deleted here is never an entity's last below the cutoff, so digests
+    /// as of any retained cursor read the same state before, during and after. Progress is
+    /// recorded with each step, so a compaction cut short (crash, shutdown) is finished by the
+    /// next run.</item>
+    /// </list>
+    /// </remarks>
     public async Task<RetentionResult> TrimLogAsync(DateTimeOffset keepSince, DateTimeOffset forgetRequestsBefore, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-        var head = await ReadHeadAsync(connection, transaction, LockHeadClause, cancellationToken);
-
-        await using var find = connection.CreateCommand();
-        find.Transaction = transaction;
-        find.CommandText = "SELECT min(seq) FROM change_log WHERE committed_at >= @since AND seq > @from";
-        AddParameter(find, "since", ToDbInstant(keepSince));
-        AddParameter(find, "from", head.FirstRetainedSequence - 1);
-        var first = await find.ExecuteScalarAsync(cancellationToken);
-        var cutoff = first is null or DBNull ? head.LastSequence + 1 : Convert.ToInt64(first, System.Globalization.CultureInfo.InvariantCulture);
-
-        long removed = 0;
-        if (cutoff > head.FirstRetainedSequence)
+        long cutoff;
+        await using (var transaction = await BeginWriteAsync(connection, cancellationToken))
         {
-            // Compaction, not plain truncation: below the cutoff only each entity's last change
-            // survives, so the state as of any retained cursor can still be read back from the
-            // log (digests as of a cursor). Everything else before the cutoff goes, and cursors
-            // before it are answered with RESYNC_REQUIRED.
-            await using var trim = connection.CreateCommand();
-            trim.Transaction = transaction;
-            trim.CommandText = """
-                DELETE FROM change_log
-                WHERE seq < @cutoff AND EXISTS (
-                    SELECT 1 FROM change_log n
-                    WHERE n.entity_type = change_log.entity_type AND n.entity_key = change_log.entity_key
-                      AND n.seq > change_log.seq AND n.seq < @cutoff)
-                """;
-            AddParameter(trim, "cutoff", cutoff);
-            removed = await trim.ExecuteNonQueryAsync(cancellationToken);
+            var head = await ReadHeadAsync(connection, transaction, LockHeadClause, cancellationToken);
+            await using var find = connection.CreateCommand();
+            find.Transaction = transaction;
+            find.CommandText = "SELECT min(seq) FROM change_log WHERE committed_at >= @since AND seq > @from";
+            AddParameter(find, "since", ToDbInstant(keepSince));
+            AddParameter(find, "from", head.FirstRetainedSequence - 1);
+            var first = await find.ExecuteScalarAsync(cancellationToken);
+            cutoff = Math.Max(
+                head.FirstRetainedSequence,
+                first is null or DBNull ? head.LastSequence + 1 : Convert.ToInt64(first, System.Globalization.CultureInfo.InvariantCulture));
 
-            await using var advance = connection.CreateCommand();
-            advance.Transaction = transaction;
-            advance.CommandText = "UPDATE feed_head SET first_retained_seq = @cutoff WHERE id = 1";
-            AddParameter(advance, "cutoff", cutoff);
-            await advance.ExecuteNonQueryAsync(cancellationToken);
+            if (cutoff > head.FirstRetainedSequence)
+            {
+                await using var advance = connection.CreateCommand();
+                advance.Transaction = transaction;
+                advance.CommandText = "UPDATE feed_head SET first_retained_seq = @cutoff WHERE id = 1";
+                AddParameter(advance, "cutoff", cutoff);
+                await advance.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
+        var removed = await CompactBelowAsync(connection, cutoff, cancellationToken);
+
         await using var forget = connection.CreateCommand();
-        forget.Transaction = transaction;
         forget.CommandText = "DELETE FROM ingest_requests WHERE created_at < @before";
         AddParameter(forget, "before", ToDbInstant(forgetRequestsBefore));
         var requests = await forget.ExecuteNonQueryAsync(cancellationToken);
+        return new RetentionResult(cutoff, removed, requests);
+    }
 
-        await transaction.CommitAsync(cancellationToken);
-        return new RetentionResult(Math.Max(cutoff, head.FirstRetainedSequence), removed, requests);
+    /// <summary>
+    /// Deletes, below <paramref name="cutoff"/>, every logged change that a later change of the
+    /// same entity (also below the cutoff) supersedes. It walks the sequences not yet checked
+    /// (from <c>log_compaction.compacted_to</c>) a stride at a time, one short transaction each:
+    /// for every entity changed in the stride, its rows before its last one in the stride go
+    /// (wherever they are below). The work is proportional to the changes since the last run,
+    /// not to the size of the log.
+    /// </summary>
+    private async Task<long> CompactBelowAsync(System.Data.Common.DbConnection connection, long cutoff, CancellationToken cancellationToken)
+    {
+        long from;
+        await using (var progress = connection.CreateCommand())
+        {
+            progress.CommandText = "SELECT compacted_to FROM log_compaction WHERE id = 1";
+            from = Convert.ToInt64(await progress.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        long removed = 0;
+        while (from < cutoff)
+        {
+            var to = Math.Min(from + CompactionStride, cutoff);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var trim = connection.CreateCommand())
+            {
+                trim.Transaction = transaction;
+                trim.CommandText = """
+                    DELETE FROM change_log WHERE seq IN (
+                        SELECT o.seq
+                        FROM (SELECT entity_type, entity_key, max(seq) AS last_seq
+                              FROM change_log WHERE seq >= @from AND seq < @to
+                              GROUP BY entity_type, entity_key) n
+                        JOIN change_log o
+                          ON o.entity_type = n.entity_type AND o.entity_key = n.entity_key AND o.seq < n.last_seq)
+                    """;
+                AddParameter(trim, "from", from);
+                AddParameter(trim, "to", to);
+                removed += await trim.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var advance = connection.CreateCommand())
+            {
+                advance.Transaction = transaction;
+                advance.CommandText = "UPDATE log_compaction SET compacted_to = @to WHERE id = 1";
+                AddParameter(advance, "to", to);
+                await advance.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            from = to;
+        }
+
+        return removed;
     }
 }

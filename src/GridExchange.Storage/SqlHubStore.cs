@@ -33,7 +33,13 @@ public abstract partial class SqlHubStore : IHubStore
     protected abstract DateTimeOffset ReadInstant(DbDataReader reader, int ordinal);
 
     /// <inheritdoc />
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    public Task MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Applies the migrations up to <paramref name="throughId"/> only: how the tests build a
+    /// database as an older hub left it, to prove that the later migrations upgrade it.
+    /// </summary>
+    internal async Task MigrateAsync(int throughId, CancellationToken cancellationToken)
     {
         // One transaction under the migration lock: the bookkeeping table is created inside it
         // too, because concurrent CREATE TABLE IF NOT EXISTS races on PostgreSQL's catalog.
@@ -59,7 +65,7 @@ public abstract partial class SqlHubStore : IHubStore
             }
         }
 
-        foreach (var migration in Migrations.Where(m => !applied.Contains(m.Id)).OrderBy(m => m.Id))
+        foreach (var migration in Migrations.Where(m => m.Id <= throughId && !applied.Contains(m.Id)).OrderBy(m => m.Id))
         {
             await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
             await using var record = connection.CreateCommand();
@@ -71,6 +77,15 @@ public abstract partial class SqlHubStore : IHubStore
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="sql"/> in a transaction of its own (tests only: rows as an older hub wrote them).</summary>
+    internal async Task ExecuteSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, transaction, sql, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -97,5 +97,37 @@ internal static class PostgresMigrations
                 updated_at  timestamptz NOT NULL
             );
             """),
+        new(3, "log compaction progress; log rows for records older than the log", """
+            -- How far retention's compaction has got (TrimLogAsync): every sequence below
+            -- compacted_to has been checked, so a run that was cut short resumes there.
+            CREATE TABLE log_compaction (
+                id           smallint PRIMARY KEY CHECK (id = 1),
+                compacted_to bigint   NOT NULL
+            );
+            INSERT INTO log_compaction (id, compacted_to) VALUES (1, 1);
+
+            -- Records stored before the log existed (migration 1) have no change in it: each
+            -- gets one UPSERT at the head, so a consumer reading the feed from the start, and
+            -- digests as of a cursor, see every record the hub holds.
+            WITH missing AS (
+                SELECT e.entity_type, e.entity_key, e.scope_code, e.version, e.source_system, e.payload,
+                       (SELECT last_seq FROM feed_head WHERE id = 1)
+                           + row_number() OVER (ORDER BY e.entity_type, e.entity_key) AS seq
+                FROM entities e
+                WHERE e.last_seq = 0 AND NOT e.deleted),
+            logged AS (
+                INSERT INTO change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket,
+                                        operation, entity_version, source_system, source_change_id, take_over, committed_at, payload)
+                SELECT seq, entity_type, entity_key, scope_code, NULL, left(scope_code, 6), NULL,
+                       1, version, source_system, 'hub-backfill-' || seq, false, now(), payload
+                FROM missing
+                RETURNING seq, entity_type, entity_key, bucket),
+            buckets AS (
+                INSERT INTO feed_buckets (bucket) SELECT DISTINCT bucket FROM logged ON CONFLICT DO NOTHING),
+            marked AS (
+                UPDATE entities e SET last_seq = l.seq
+                FROM logged l WHERE e.entity_type = l.entity_type AND e.entity_key = l.entity_key)
+            UPDATE feed_head SET last_seq = last_seq + (SELECT count(*) FROM logged) WHERE id = 1;
+            """),
     ];
 }

@@ -97,5 +97,38 @@ internal static class SqliteMigrations
                 updated_at       INTEGER NOT NULL
             );
             """),
+        new(3, "log compaction progress; log rows for records older than the log", """
+            -- How far retention's compaction has got (TrimLogAsync): every sequence below
+            -- compacted_to has been checked, so a run that was cut short resumes there.
+            CREATE TABLE log_compaction (
+                id           INTEGER PRIMARY KEY CHECK (id = 1),
+                compacted_to INTEGER NOT NULL
+            );
+            INSERT INTO log_compaction (id, compacted_to) VALUES (1, 1);
+
+            -- Records stored before the log existed (migration 1) have no change in it: each
+            -- gets one UPSERT at the head, so a consumer reading the feed from the start, and
+            -- digests as of a cursor, see every record the hub holds.
+            CREATE TEMP TABLE backfill AS
+                SELECT entity_type, entity_key,
+                       (SELECT last_seq FROM feed_head WHERE id = 1)
+                           + row_number() OVER (ORDER BY entity_type, entity_key) AS seq
+                FROM entities WHERE last_seq = 0 AND deleted = 0;
+            CREATE UNIQUE INDEX temp.ix_backfill ON backfill (entity_type, entity_key);
+            INSERT INTO change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket,
+                                    operation, entity_version, source_system, source_change_id, take_over, committed_at, payload)
+            SELECT b.seq, e.entity_type, e.entity_key, e.scope_code, NULL, substr(e.scope_code, 1, 6), NULL,
+                   1, e.version, e.source_system, 'hub-backfill-' || b.seq, 0,
+                   CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER), e.payload
+            FROM backfill b JOIN entities e ON e.entity_type = b.entity_type AND e.entity_key = b.entity_key;
+            INSERT OR IGNORE INTO feed_buckets (bucket)
+            SELECT DISTINCT substr(e.scope_code, 1, 6)
+            FROM backfill b JOIN entities e ON e.entity_type = b.entity_type AND e.entity_key = b.entity_key;
+            UPDATE entities SET last_seq = (
+                SELECT b.seq FROM backfill b WHERE b.entity_type = entities.entity_type AND b.entity_key = entities.entity_key)
+            WHERE last_seq = 0 AND deleted = 0;
+            UPDATE feed_head SET last_seq = last_seq + (SELECT count(*) FROM backfill) WHERE id = 1;
+            DROP TABLE temp.backfill;
+            """),
     ];
 }

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
@@ -26,6 +27,9 @@ public abstract class StoreContractTests : IAsyncLifetime
 
     /// <summary>Creates a fresh, empty store.</summary>
     protected abstract Task<IHubStore> CreateStoreAsync();
+
+    /// <summary>Creates another fresh, empty store (its own database), not migrated.</summary>
+    protected abstract Task<IHubStore> CreateOtherStoreAsync();
 
     /// <inheritdoc />
     public async Task InitializeAsync()
@@ -257,6 +261,48 @@ public abstract class StoreContractTests : IAsyncLifetime
         // Trimming again with the same horizon changes nothing.
         var again = await Store.TrimLogAsync(later.Commit.CommittedAt, DateTimeOffset.UtcNow.AddDays(-1), Timeout);
         Assert.Equal((4L, 0L), (again.FirstRetainedSequence, again.ChangesRemoved));
+
+        // A later horizon: p1 (5) and p2 (6, its delete) changed since, so their rows below the
+        // first horizon (2 and 3), kept last time as their entities' last ones, go now.
+        await Task.Delay(20, Timeout);
+        var latest = await Store.IngestAsync(Batch(CountyA, "r4", Person(0, "p4", GridA1, 1, "c7", CountyA)), Timeout);
+        var third = await Store.TrimLogAsync(latest.Commit!.CommittedAt, DateTimeOffset.UtcNow.AddDays(-1), Timeout);
+        Assert.Equal((7L, 2L), (third.FirstRetainedSequence, third.ChangesRemoved));
+        Assert.Equal([4L, 5L, 6L, 7L], (await ReadAllAsync(Store, FeedScope.All, 0, 10, Timeout)).Select(c => c.Logged.Sequence));
+    }
+
+    [Fact]
+    public async Task RecordsStoredBeforeTheLogExisted_GetOneUpsertEach_WhenTheStoreIsUpgraded()
+    {
+        // A database as the first release left it: current state only, no change log.
+        await using var old = await CreateOtherStoreAsync();
+        var sql = (SqlHubStore)old;
+        await sql.MigrateAsync(throughId: 1, Timeout);
+        var person = new Person { Name = "李四", GridCode = GridA1 }.ToByteArray();
+        var payload = Convert.ToHexString(person);
+        var (blob, instant) = old.Kind == "postgresql"
+            ? ($"'\\x{payload}'::bytea", "now()")
+            : ($"X'{payload}'", "1700000000000000");
+        await sql.ExecuteSqlAsync($"""
+            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload)
+            VALUES (4, 'p-old-1', '{GridA1}', '', 3, '{CountyA}', {instant}, {blob}),
+                   (4, 'p-old-2', '{GridB1}', '', 1, '{CountyB}', {instant}, {blob})
+            """, Timeout);
+
+        await old.MigrateAsync(Timeout);
+
+        var head = await old.GetFeedHeadAsync(Timeout);
+        Assert.Equal(2, head.LastSequence);
+        var feed = await ReadAllAsync(old, FeedScope.All, 0, 10, Timeout);
+        Assert.Equal([(1L, "p-old-1", 3L, GridA1), (2L, "p-old-2", 1L, GridB1)],
+            feed.Select(c => (c.Logged.Sequence, c.Logged.Key, c.Logged.Version, c.Logged.RegionCode)));
+        Assert.All(feed, c => Assert.Equal(ChangeOperation.Upsert, c.Seen));
+        Assert.Equal(person, feed[0].Logged.Payload);
+
+        // The county's scoped read finds it through the bucket, and ingest continues after it.
+        Assert.Single(await ReadAllAsync(old, FeedScope.Create(["370602000000"], []), 0, 10, Timeout));
+        var next = await old.IngestAsync(Batch(CountyA, "r1", Person(0, "p-old-1", GridA1, 4, "c1", CountyA)), Timeout);
+        Assert.Equal(3, next.Commit!.Sequences.Values.Single());
     }
 
     [Fact]
@@ -343,6 +389,10 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         Task.FromResult<IHubStore>(new SqliteHubStore(Path.Combine(_directory, "store.db")));
 
     /// <inheritdoc />
+    protected override Task<IHubStore> CreateOtherStoreAsync() =>
+        Task.FromResult<IHubStore>(new SqliteHubStore(Path.Combine(_directory, $"other-{Guid.NewGuid():N}.db")));
+
+    /// <inheritdoc />
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -359,6 +409,10 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         new PostgresHubStore(_connectionString = await PostgresServer.NewDatabaseAsync("contract"));
 
     private string _connectionString = "";
+
+    /// <inheritdoc />
+    protected override async Task<IHubStore> CreateOtherStoreAsync() =>
+        new PostgresHubStore(await PostgresServer.NewDatabaseAsync("contract-other"));
 
     /// <inheritdoc />
     protected override async Task<IAsyncDisposable?> OpenLongTransactionAsync()
