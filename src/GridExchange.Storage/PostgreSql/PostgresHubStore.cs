@@ -18,6 +18,7 @@ public sealed class PostgresHubStore : SqlHubStore
     private const long MigrationLockKey = 0x4752_4944_5845_0001;
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _listenConnectionString;
 
     /// <summary>Creates the store over <paramref name="connectionString"/>.</summary>
     public PostgresHubStore(string connectionString, TimeProvider? clock = null)
@@ -25,6 +26,17 @@ public sealed class PostgresHubStore : SqlHubStore
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Clock = clock ?? TimeProvider.System;
         _dataSource = NpgsqlDataSource.Create(connectionString);
+
+        // The LISTEN connection idles for hours: a keepalive query every 30 s (and TCP
+        // keepalives) finds a link that died silently (a NAT or firewall dropping idle flows),
+        // so WaitAsync fails and the listener's retry pipeline reconnects, instead of waiting
+        // for ever on a dead socket while subscribers fall back to their 1-second re-read.
+        _listenConnectionString = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            KeepAlive = 30,
+            TcpKeepAlive = true,
+            Pooling = false,
+        }.ConnectionString;
     }
 
     /// <inheritdoc />
@@ -214,7 +226,8 @@ public sealed class PostgresHubStore : SqlHubStore
     /// <param name="cancellationToken">Stops listening.</param>
     public async Task ListenAsync(Action? listening, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = new NpgsqlConnection(_listenConnectionString);
+        await connection.OpenAsync(cancellationToken);
         connection.Notification += (_, e) =>
         {
             if (long.TryParse(e.Payload, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence))
