@@ -35,7 +35,9 @@ internal sealed partial class ExchangeGrpcService
         }
 
         var asOf = resume?.AsOf ?? head.LastSequence;
-        var snapshotTime = resume?.SnapshotTime ?? clock.GetUtcNow();
+        // To the millisecond, as a resume token keeps it: a resumed snapshot ends with the same
+        // SnapshotEnd as the stream it continues.
+        var snapshotTime = resume?.SnapshotTime ?? DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds());
         var count = resume?.Count ?? 0;
         var types = scope.Types.Count == 0 ? AllTypes : [.. scope.Types.Order()];
         IReadOnlyList<string> prefixes = scope.Prefixes.Count == 0 ? [""] : scope.Prefixes;

@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using GridExchange.IntegrationTests.Infrastructure;
 using GridExchange.V1;
+using static GridExchange.IntegrationTests.Infrastructure.FeedCalls;
 
 namespace GridExchange.IntegrationTests.Hub;
 
@@ -59,23 +60,6 @@ public abstract class ExchangeServiceTests(HubFixture fixture) : IAsyncLifetime
                 return (changes, cursor);
             }
         }
-    }
-
-    private static Dictionary<(EntityType, string), long> Apply(Dictionary<(EntityType, string), long> state, IEnumerable<Change> changes)
-    {
-        foreach (var change in changes)
-        {
-            if (change.Operation is ChangeOperation.Upsert or ChangeOperation.Enter)
-            {
-                state[(change.EntityType, change.EntityKey)] = change.EntityVersion;
-            }
-            else
-            {
-                Assert.True(state.Remove((change.EntityType, change.EntityKey)), $"{change.Operation} of a record not held: {change.EntityKey}");
-            }
-        }
-
-        return state;
     }
 
     private async Task<string> HeadCursorAsync() =>
