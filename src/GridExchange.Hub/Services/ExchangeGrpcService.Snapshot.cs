@@ -100,7 +100,7 @@ internal sealed partial class ExchangeGrpcService
                             SourceSystem = record.SourceSystem,
                             CommittedAt = Timestamp.FromDateTimeOffset(record.CommittedAt),
                         };
-                        FeedChanges.SetPayload(change, record.Type, record.Payload);
+                        change.SetStoredPayload(record.Type, record.Payload);
                         var size = change.CalculateSize() + 8;
                         if (chunkBytes + size > ChunkRecordBytes)
                         {

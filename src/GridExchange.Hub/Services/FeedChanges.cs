@@ -36,7 +36,11 @@ internal static class FeedChanges
         };
         if (seen is ChangeOperation.Upsert or ChangeOperation.Enter && logged.Payload is { } payload)
         {
-            SetPayload(change, logged.Type, payload);
+            // The stored bytes go on the wire as they are: the store keeps each record serialised
+            // as its message after validation, so parsing and re-serialising it would only cost
+            // time (it was half the CPU of a PullChanges page). Anything that must look inside a
+            // record before sending it (masking per grant) parses it instead.
+            change.SetStoredPayload(logged.Type, payload);
         }
 
         return change;
@@ -52,14 +56,4 @@ internal static class FeedChanges
         256L + (logged.Payload?.Length ?? 0)
         + (3L * (logged.Key.Length + logged.RegionCode.Length + (logged.OldRegionCode?.Length ?? 0)
             + logged.SourceSystem.Length + logged.SourceChangeId.Length));
-
-    /// <summary>
-    /// Sets the payload oneof of <paramref name="change"/> from stored entity bytes, which go on
-    /// the wire as stored (<see cref="Change.SetStoredPayload"/>): the store keeps each record
-    /// serialised as its message after validation, so parsing and re-serialising it here would
-    /// only cost time (it was half the CPU of a PullChanges page). Anything that must look
-    /// inside a record before sending it (masking per grant) parses it instead.
-    /// </summary>
-    public static void SetPayload(Change change, EntityType type, ReadOnlySpan<byte> payload) =>
-        change.SetStoredPayload(type, payload);
 }
