@@ -36,32 +36,82 @@ public abstract partial class SqlHubStore
     /// <summary>
     /// Appends <paramref name="rows"/> to the log, records their source_change_ids and the
     /// buckets they touch, and sets current state to each entity's last row.
+    /// <paramref name="stored"/> is what the store held of the batch's entities, read under the
+    /// same write lock: an entity not in it is new.
     /// </summary>
     protected abstract Task WriteAppliedAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows, CancellationToken cancellationToken);
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows,
+        IReadOnlyDictionary<EntityId, StoredEntity> stored, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True when <see cref="WriteAppliedAsync"/> fails with an error that
+    /// <see cref="IsAppliedBefore"/> recognises if one of the rows' (source_system,
+    /// source_change_id) was applied before. Ingest then skips looking the ids up when the
+    /// batch plans as all-new (the usual case), and on that error runs the batch again with the
+    /// look-up.
+    /// </summary>
+    protected virtual bool WriteRejectsAppliedIds => false;
+
+    /// <summary>Whether <paramref name="exception"/> says a source_change_id written was applied before.</summary>
+    protected virtual bool IsAppliedBefore(Exception exception) => false;
 
     /// <summary>Converts an instant to the dialect's column value.</summary>
     protected abstract object ToDbInstant(DateTimeOffset value);
 
-    /// <summary>Runs inside the write transaction just before commit (PostgreSQL: NOTIFY).</summary>
-    protected virtual Task BeforeCommitAsync(DbConnection connection, DbTransaction transaction, long lastSequence, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
+    /// <summary>
+    /// Adds to <paramref name="command"/> (the batch's last statements, run just before commit)
+    /// what the dialect does at commit: PostgreSQL's NOTIFY. Returns the SQL to append.
+    /// </summary>
+    protected virtual string BeforeCommitSql(DbCommand command, long lastSequence) => "";
 
     /// <inheritdoc />
     public async Task<IngestOutcome> IngestAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (!WriteRejectsAppliedIds)
+        {
+            return await IngestOnceAsync(batch, lookUpApplied: true, cancellationToken);
+        }
+
+        try
+        {
+            return await IngestOnceAsync(batch, lookUpApplied: false, cancellationToken);
+        }
+        catch (Exception e) when (IsAppliedBefore(e))
+        {
+            // A source re-sent a change id with a new version or for another record: nothing of
+            // the first attempt was committed; the look-up reports it as DUPLICATE.
+            return await IngestOnceAsync(batch, lookUpApplied: true, cancellationToken);
+        }
+    }
+
+    private async Task<IngestOutcome> IngestOnceAsync(IngestBatch batch, bool lookUpApplied, CancellationToken cancellationToken)
+    {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-        var head = await ReadHeadAsync(connection, transaction, LockHeadClause, cancellationToken);
 
-        await using (var earlier = connection.CreateCommand())
+        // One round trip: the head (locked for the batch), an earlier answer to this request_id,
+        // and the source's checkpoint (the answer carries it).
+        FeedHead head;
+        string storedCheckpoint;
+        await using (var start = connection.CreateCommand())
         {
-            earlier.Transaction = transaction;
-            earlier.CommandText = "SELECT request_hash, response FROM ingest_requests WHERE source_system = @source AND request_id = @request";
-            AddParameter(earlier, "source", batch.SourceSystem);
-            AddParameter(earlier, "request", batch.RequestId);
-            await using var reader = await earlier.ExecuteReaderAsync(cancellationToken);
+            start.Transaction = transaction;
+            start.CommandText = $"""
+                SELECT epoch, last_seq, first_retained_seq FROM feed_head WHERE id = 1{LockHeadClause};
+                SELECT request_hash, response FROM ingest_requests WHERE source_system = @source AND request_id = @request;
+                SELECT checkpoint FROM source_checkpoints WHERE source_system = @source;
+                """;
+            AddParameter(start, "source", batch.SourceSystem);
+            AddParameter(start, "request", batch.RequestId);
+            await using var reader = await start.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidOperationException("The feed head row is missing: the store was not migrated.");
+            }
+
+            head = new FeedHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+            await reader.NextResultAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
                 var hash = (byte[])reader.GetValue(0);
@@ -69,13 +119,25 @@ public abstract partial class SqlHubStore
                     ? new IngestOutcome(null, (byte[])reader.GetValue(1), false)
                     : new IngestOutcome(null, null, true);
             }
+
+            await reader.NextResultAsync(cancellationToken);
+            storedCheckpoint = await reader.ReadAsync(cancellationToken) ? reader.GetString(0) : "";
         }
 
         var ids = batch.Changes.Select(c => new EntityId(c.Change.EntityType, c.Change.EntityKey)).Distinct().ToList();
         var stored = ids.Count == 0 ? [] : await LoadStatesAsync(connection, transaction, ids, cancellationToken);
         var changeIds = batch.Changes.Select(c => c.Change.SourceChangeId).Distinct(StringComparer.Ordinal).ToList();
-        var seen = changeIds.Count == 0 ? [] : await LoadSeenAsync(connection, transaction, batch.SourceSystem, changeIds, cancellationToken);
+        var seen = !lookUpApplied || changeIds.Count == 0
+            ? []
+            : await LoadSeenAsync(connection, transaction, batch.SourceSystem, changeIds, cancellationToken);
         var plan = IngestPlanner.Plan(batch.SourceSystem, batch.Changes, stored, seen);
+        if (!lookUpApplied && plan.Any(p => p.Status != PlanStatus.Applied))
+        {
+            // Something is stale, rejected or repeated: a change applied before may be among
+            // them (a re-sent batch plans as stale without the look-up), so look the ids up.
+            seen = await LoadSeenAsync(connection, transaction, batch.SourceSystem, changeIds, cancellationToken);
+            plan = IngestPlanner.Plan(batch.SourceSystem, batch.Changes, stored, seen);
+        }
 
         // Microsecond precision: what both databases keep, so a read-back equals what was stamped.
         var now = Clock.GetUtcNow();
@@ -95,52 +157,50 @@ public abstract partial class SqlHubStore
 
         if (rows.Count > 0)
         {
-            await WriteAppliedAsync(connection, transaction, rows, cancellationToken);
-            await using var advance = connection.CreateCommand();
-            advance.Transaction = transaction;
-            advance.CommandText = "UPDATE feed_head SET last_seq = @seq WHERE id = 1";
-            AddParameter(advance, "seq", sequence);
-            await advance.ExecuteNonQueryAsync(cancellationToken);
+            await WriteAppliedAsync(connection, transaction, rows, stored, cancellationToken);
         }
 
-        var checkpoint = batch.SourceCheckpoint;
-        if (checkpoint is not null)
-        {
-            await using var save = connection.CreateCommand();
-            save.Transaction = transaction;
-            save.CommandText = """
-                INSERT INTO source_checkpoints (source_system, checkpoint, committed_at) VALUES (@source, @checkpoint, @at)
-                ON CONFLICT (source_system) DO UPDATE SET checkpoint = excluded.checkpoint, committed_at = excluded.committed_at
-                """;
-            AddParameter(save, "source", batch.SourceSystem);
-            AddParameter(save, "checkpoint", checkpoint);
-            AddParameter(save, "at", ToDbInstant(now));
-            await save.ExecuteNonQueryAsync(cancellationToken);
-        }
-        else
-        {
-            checkpoint = (await ReadCheckpointAsync(connection, transaction, batch.SourceSystem, cancellationToken))?.Checkpoint ?? "";
-        }
-
+        var checkpoint = batch.SourceCheckpoint ?? storedCheckpoint;
         var commit = new IngestCommit(plan, sequences, head with { LastSequence = sequence }, checkpoint, now);
-        await using (var remember = connection.CreateCommand())
-        {
-            remember.Transaction = transaction;
-            remember.CommandText = """
-                INSERT INTO ingest_requests (source_system, request_id, request_hash, response, created_at)
-                VALUES (@source, @request, @hash, @response, @at)
-                """;
-            AddParameter(remember, "source", batch.SourceSystem);
-            AddParameter(remember, "request", batch.RequestId);
-            AddParameter(remember, "hash", batch.RequestHash);
-            AddParameter(remember, "response", batch.EncodeResponse(commit));
-            AddParameter(remember, "at", ToDbInstant(now));
-            await remember.ExecuteNonQueryAsync(cancellationToken);
-        }
 
-        if (rows.Count > 0)
+        // One round trip for the rest: the head, the checkpoint, the answer, the wake-up.
+        await using (var finish = connection.CreateCommand())
         {
-            await BeforeCommitAsync(connection, transaction, sequence, cancellationToken);
+            finish.Transaction = transaction;
+            var sql = new System.Text.StringBuilder();
+            if (rows.Count > 0)
+            {
+                sql.Append("UPDATE feed_head SET last_seq = @seq WHERE id = 1;\n");
+                AddParameter(finish, "seq", sequence);
+            }
+
+            if (batch.SourceCheckpoint is not null)
+            {
+                sql.Append("""
+                    INSERT INTO source_checkpoints (source_system, checkpoint, committed_at) VALUES (@source, @checkpoint, @at)
+                    ON CONFLICT (source_system) DO UPDATE SET checkpoint = excluded.checkpoint, committed_at = excluded.committed_at;
+
+                    """);
+                AddParameter(finish, "checkpoint", batch.SourceCheckpoint);
+            }
+
+            sql.Append("""
+                INSERT INTO ingest_requests (source_system, request_id, request_hash, response, created_at)
+                VALUES (@source, @request, @hash, @response, @at);
+
+                """);
+            AddParameter(finish, "source", batch.SourceSystem);
+            AddParameter(finish, "request", batch.RequestId);
+            AddParameter(finish, "hash", batch.RequestHash);
+            AddParameter(finish, "response", batch.EncodeResponse(commit));
+            AddParameter(finish, "at", ToDbInstant(now));
+            if (rows.Count > 0)
+            {
+                sql.Append(BeforeCommitSql(finish, sequence));
+            }
+
+            finish.CommandText = sql.ToString();
+            await finish.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

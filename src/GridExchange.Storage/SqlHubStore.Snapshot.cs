@@ -51,7 +51,7 @@ public abstract partial class SqlHubStore
 
             command.CommandText = $"""
                 SELECT e.entity_type, e.entity_key, e.scope_code, e.version, e.source_system, e.last_seq,
-                       coalesce(l.committed_at, e.updated_at), e.payload
+                       coalesce(l.committed_at, e.updated_at), l.payload
                 FROM entities e LEFT JOIN change_log l ON l.seq = e.last_seq
                 WHERE e.entity_type = @type AND NOT e.deleted{string.Concat(conditions.Select(c => " AND " + c))}
                 ORDER BY e.scope_code, e.entity_key
@@ -63,10 +63,11 @@ public abstract partial class SqlHubStore
             await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
+                var entityType = (EntityType)Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+                var key = reader.GetString(1);
                 records.Add(new SnapshotRecord(
-                    (EntityType)Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture),
-                    reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5),
-                    store.ReadInstant(reader, 6), (byte[])reader.GetValue(7)));
+                    entityType, key, reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5),
+                    store.ReadInstant(reader, 6), ReadPayload(reader, 7, key)));
             }
 
             return records;

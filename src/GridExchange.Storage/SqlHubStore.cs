@@ -13,8 +13,12 @@ namespace GridExchange.Storage;
 /// </summary>
 public abstract partial class SqlHubStore : IHubStore
 {
+    // A record's payload is kept once, in its last logged change (migration 4): current state
+    // joins the log on last_seq, a primary-key look-up per row.
     private const string Columns =
-        "entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload";
+        "e.entity_type, e.entity_key, e.scope_code, e.parent_key, e.version, e.source_system, e.updated_at, l.payload";
+
+    private const string FromCurrent = "entities e LEFT JOIN change_log l ON l.seq = e.last_seq";
 
     /// <inheritdoc />
     public abstract string Kind { get; }
@@ -119,7 +123,7 @@ public abstract partial class SqlHubStore : IHubStore
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM entities WHERE entity_type = @type AND entity_key = @key AND NOT deleted";
+        command.CommandText = $"SELECT {Columns} FROM {FromCurrent} WHERE e.entity_type = @type AND e.entity_key = @key AND NOT e.deleted";
         AddParameter(command, "type", (int)type);
         AddParameter(command, "key", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -142,27 +146,27 @@ public abstract partial class SqlHubStore : IHubStore
         var seekFromPosition = after is { } position && position.ScopeCode.StartsWith(scopePrefix, StringComparison.Ordinal);
         if (scopePrefix.Length > 0 && !seekFromPosition)
         {
-            conditions.Add("scope_code >= @lo");
+            conditions.Add("e.scope_code >= @lo");
             AddParameter(command, "lo", scopePrefix);
         }
 
         if (after is { } from)
         {
-            conditions.Add("(scope_code, entity_key) > (@afterScope, @afterKey)");
+            conditions.Add("(e.scope_code, e.entity_key) > (@afterScope, @afterKey)");
             AddParameter(command, "afterScope", from.ScopeCode);
             AddParameter(command, "afterKey", from.Key);
         }
 
         if (scopePrefix.Length > 0)
         {
-            conditions.Add("scope_code < @hi");
+            conditions.Add("e.scope_code < @hi");
             AddParameter(command, "hi", RegionCode.PrefixUpperBound(scopePrefix));
         }
 
         command.CommandText = $"""
-            SELECT {Columns} FROM entities
-            WHERE entity_type = @type AND NOT deleted {string.Concat(conditions.Select(c => " AND " + c))}
-            ORDER BY scope_code, entity_key
+            SELECT {Columns} FROM {FromCurrent}
+            WHERE e.entity_type = @type AND NOT e.deleted {string.Concat(conditions.Select(c => " AND " + c))}
+            ORDER BY e.scope_code, e.entity_key
             LIMIT @limit
             """;
         AddParameter(command, "type", (int)type);
@@ -178,13 +182,14 @@ public abstract partial class SqlHubStore : IHubStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
+        // The type as a literal: ix_entities_parent holds regions only (entity_type = 1), and
+        // a parameter would not let the planner prove that the partial index applies.
         command.CommandText = $"""
-            SELECT {Columns} FROM entities
-            WHERE entity_type = @type AND parent_key = @parent AND entity_key > @afterKey AND NOT deleted
-            ORDER BY entity_key
+            SELECT {Columns} FROM {FromCurrent}
+            WHERE e.entity_type = {(int)type} AND e.parent_key = @parent AND e.entity_key > @afterKey AND NOT e.deleted
+            ORDER BY e.entity_key
             LIMIT @limit
             """;
-        AddParameter(command, "type", (int)type);
         AddParameter(command, "parent", parentKey);
         AddParameter(command, "afterKey", after?.Key ?? "");
         AddParameter(command, "limit", limit);
@@ -238,13 +243,22 @@ public abstract partial class SqlHubStore : IHubStore
         return records;
     }
 
-    private EntityRecord ReadRecord(DbDataReader reader) => new(
-        (EntityType)Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture),
-        reader.GetString(1),
-        reader.GetString(2),
-        reader.GetString(3),
-        reader.GetInt64(4),
-        reader.GetString(5),
-        ReadInstant(reader, 6),
-        (byte[])reader.GetValue(7));
+    private EntityRecord ReadRecord(DbDataReader reader)
+    {
+        // Columns in order: the readers run with SequentialAccess.
+        var type = (EntityType)Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+        var key = reader.GetString(1);
+        return new EntityRecord(
+            type, key, reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), ReadInstant(reader, 6), ReadPayload(reader, 7, key));
+    }
+
+    /// <summary>
+    /// Reads a live record's payload from its last logged change. Retention never deletes that
+    /// change, so a missing one means the store was damaged: say so rather than serve a record
+    /// without its data.
+    /// </summary>
+    internal static byte[] ReadPayload(DbDataReader reader, int ordinal, string entityKey) =>
+        reader.IsDBNull(ordinal)
+            ? throw new InvalidOperationException($"Record {entityKey} has no logged payload at its last sequence: the store is damaged.")
+            : (byte[])reader.GetValue(ordinal);
 }

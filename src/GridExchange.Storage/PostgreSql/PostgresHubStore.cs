@@ -134,24 +134,45 @@ public sealed class PostgresHubStore : SqlHubStore
     }
 
     /// <inheritdoc />
+    protected override bool WriteRejectsAppliedIds => true;
+
+    /// <inheritdoc />
+    protected override bool IsAppliedBefore(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "source_changes_pkey" };
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Binary COPY straight into the tables, no staging: the batch holds the head lock, the
+    /// planner has decided every row, and <paramref name="stored"/> says which entities exist,
+    /// so new ones are copied and only the existing ones are updated (by one statement over
+    /// arrays). The applied ids are copied without a look-up first: the primary key refuses
+    /// one applied before (see <see cref="IsAppliedBefore"/>), and the batch runs again.
+    /// </remarks>
     protected override async Task WriteAppliedAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows,
+        IReadOnlyDictionary<EntityId, StoredEntity> stored, CancellationToken cancellationToken)
     {
         var npgsql = (NpgsqlConnection)connection;
         var tx = (NpgsqlTransaction)transaction;
-        await using (var stage = new NpgsqlCommand("""
-            CREATE TEMP TABLE ingest_stage (
-                seq bigint, entity_type smallint, entity_key text COLLATE "C", region_code text COLLATE "C",
-                old_region_code text COLLATE "C", parent_key text COLLATE "C", operation smallint, entity_version bigint,
-                source_system text, source_change_id text, take_over boolean, committed_at timestamptz,
-                updated_at timestamptz, payload bytea) ON COMMIT DROP
-            """, npgsql, tx))
+
+        // The ids first: a repeat fails here, before the larger copies.
+        await using (var writer = await npgsql.BeginBinaryImportAsync(
+            "COPY source_changes (source_system, source_change_id, seq) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
-            await stage.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var row in rows)
+            {
+                await writer.StartRowAsync(cancellationToken);
+                await writer.WriteAsync(row.Planned.Change.SourceSystem, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Planned.Change.SourceChangeId, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, cancellationToken);
+            }
+
+            await writer.CompleteAsync(cancellationToken);
         }
 
         await using (var writer = await npgsql.BeginBinaryImportAsync(
-            "COPY ingest_stage FROM STDIN (FORMAT BINARY)", cancellationToken))
+            "COPY change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket, operation, entity_version, " +
+            "source_system, source_change_id, take_over, committed_at, payload) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             foreach (var row in rows)
             {
@@ -162,59 +183,99 @@ public sealed class PostgresHubStore : SqlHubStore
                 await writer.WriteAsync(change.EntityKey, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(row.Planned.RegionCode, NpgsqlDbType.Text, cancellationToken);
                 await WriteNullableAsync(writer, row.Planned.OldRegionCode, NpgsqlDbType.Text, cancellationToken);
-                await writer.WriteAsync(row.Planned.ParentKey, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Bucket, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(writer, row.OldBucket, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync((short)change.Operation, NpgsqlDbType.Smallint, cancellationToken);
                 await writer.WriteAsync(change.EntityVersion, NpgsqlDbType.Bigint, cancellationToken);
                 await writer.WriteAsync(change.SourceSystem, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(change.SourceChangeId, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(row.Planned.OwnerChanged, NpgsqlDbType.Boolean, cancellationToken);
                 await writer.WriteAsync(row.CommittedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await writer.WriteAsync(row.UpdatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
                 await WriteNullableAsync(writer, row.Payload, NpgsqlDbType.Bytea, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
         }
 
-        // One set-based statement: the log, the applied ids, the buckets, and current state from
-        // each entity's last change in the batch (the planner already decided every version).
-        await using var merge = new NpgsqlCommand("""
-            WITH log AS (
-                INSERT INTO change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket,
-                                        operation, entity_version, source_system, source_change_id, take_over, committed_at, payload)
-                SELECT seq, entity_type, entity_key, region_code, old_region_code, left(region_code, 6), left(old_region_code, 6),
-                       operation, entity_version, source_system, source_change_id, take_over, committed_at, payload
-                FROM ingest_stage),
-            ids AS (
-                INSERT INTO source_changes (source_system, source_change_id, seq)
-                SELECT source_system, source_change_id, seq FROM ingest_stage),
-            buckets AS (
-                INSERT INTO feed_buckets (bucket)
-                SELECT left(region_code, 6) FROM ingest_stage
-                UNION SELECT left(old_region_code, 6) FROM ingest_stage WHERE old_region_code IS NOT NULL
-                ON CONFLICT DO NOTHING)
-            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload, deleted, last_seq)
-            SELECT DISTINCT ON (entity_type, entity_key)
-                   entity_type, entity_key, region_code, parent_key, entity_version, source_system, updated_at,
-                   coalesce(payload, ''::bytea), operation = 2, seq
-            FROM ingest_stage
-            ORDER BY entity_type, entity_key, seq DESC
-            ON CONFLICT (entity_type, entity_key) DO UPDATE SET
-                scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
-                source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload,
-                deleted = excluded.deleted, last_seq = excluded.last_seq
-            """, npgsql, tx);
-        await merge.ExecuteNonQueryAsync(cancellationToken);
+        // Current state is each entity's last change in the batch.
+        var last = new Dictionary<EntityId, AppliedChange>(rows.Count);
+        foreach (var row in rows)
+        {
+            last[row.Planned.Entity] = row;
+        }
+
+        var created = last.Where(l => !stored.ContainsKey(l.Key)).Select(l => l.Value).ToList();
+        var updated = last.Where(l => stored.ContainsKey(l.Key)).Select(l => l.Value).ToList();
+        if (created.Count > 0)
+        {
+            await using var writer = await npgsql.BeginBinaryImportAsync(
+                "COPY entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq) " +
+                "FROM STDIN (FORMAT BINARY)", cancellationToken);
+            foreach (var row in created)
+            {
+                var change = row.Planned.Change;
+                await writer.StartRowAsync(cancellationToken);
+                await writer.WriteAsync((short)change.EntityType, NpgsqlDbType.Smallint, cancellationToken);
+                await writer.WriteAsync(change.EntityKey, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Planned.RegionCode, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.Planned.ParentKey, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(change.EntityVersion, NpgsqlDbType.Bigint, cancellationToken);
+                await writer.WriteAsync(change.SourceSystem, NpgsqlDbType.Text, cancellationToken);
+                await writer.WriteAsync(row.UpdatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await writer.WriteAsync(change.Operation == ChangeOperation.Delete, NpgsqlDbType.Boolean, cancellationToken);
+                await writer.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, cancellationToken);
+            }
+
+            await writer.CompleteAsync(cancellationToken);
+        }
+
+        // The existing entities and the buckets in one round trip.
+        await using var rest = new NpgsqlBatch(npgsql, tx);
+        NpgsqlBatchCommand? update = null;
+        if (updated.Count > 0)
+        {
+            update = new NpgsqlBatchCommand("""
+                UPDATE entities e SET scope_code = u.scope_code, parent_key = u.parent_key, version = u.version,
+                    source_system = u.source_system, updated_at = u.updated_at, deleted = u.deleted, last_seq = u.last_seq
+                FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    AS u(entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq)
+                WHERE e.entity_type = u.entity_type AND e.entity_key = u.entity_key
+                """);
+            update.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. updated.Select(r => (short)r.Planned.Change.EntityType)] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. updated.Select(r => r.Planned.Change.EntityKey)] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. updated.Select(r => r.Planned.RegionCode)] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. updated.Select(r => r.Planned.ParentKey)] });
+            update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. updated.Select(r => r.Planned.Change.EntityVersion)] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. updated.Select(r => r.Planned.Change.SourceSystem)] });
+            update.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. updated.Select(r => r.UpdatedAt.UtcDateTime)] });
+            update.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = [.. updated.Select(r => r.Planned.Change.Operation == ChangeOperation.Delete)] });
+            update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. updated.Select(r => r.Sequence)] });
+            rest.BatchCommands.Add(update);
+        }
+
+        var buckets = new NpgsqlBatchCommand("INSERT INTO feed_buckets (bucket) SELECT unnest($1) ON CONFLICT DO NOTHING");
+        buckets.Parameters.Add(new NpgsqlParameter<string[]>
+        {
+            TypedValue = [.. rows.Select(r => r.Bucket).Concat(rows.Select(r => r.OldBucket).OfType<string>()).Distinct(StringComparer.Ordinal)],
+        });
+        rest.BatchCommands.Add(buckets);
+        await rest.ExecuteNonQueryAsync(cancellationToken);
+        if (update is not null && update.RecordsAffected != updated.Count)
+        {
+            // The planner read these rows under the head lock; nothing else removes entities.
+            throw new InvalidOperationException(
+                $"Current state changed under the feed lock: {update.RecordsAffected} of {updated.Count} records updated.");
+        }
     }
 
     /// <inheritdoc />
-    protected override async Task BeforeCommitAsync(DbConnection connection, DbTransaction transaction, long lastSequence, CancellationToken cancellationToken)
+    protected override string BeforeCommitSql(DbCommand command, long lastSequence)
     {
         // A wake-up for hubs sharing this database; delivered at commit, never the data itself.
-        await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @seq)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
-        notify.Parameters.Add(new NpgsqlParameter<string>("channel", NotifyChannel));
-        notify.Parameters.Add(new NpgsqlParameter<string>("seq", lastSequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        await notify.ExecuteNonQueryAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(command);
+        AddParameter(command, "notifyChannel", NotifyChannel);
+        AddParameter(command, "notifySeq", lastSequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return "SELECT pg_notify(@notifyChannel, @notifySeq);";
     }
 
     /// <summary>

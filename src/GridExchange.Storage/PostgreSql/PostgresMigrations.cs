@@ -129,5 +129,20 @@ internal static class PostgresMigrations
                 FROM logged l WHERE e.entity_type = l.entity_type AND e.entity_key = l.entity_key)
             UPDATE feed_head SET last_seq = last_seq + (SELECT count(*) FROM logged) WHERE id = 1;
             """),
+        new(4, "a record's payload is kept once, in its last logged change; the parent index holds regions only", """
+            -- Current state read its payload from entities, a second copy of the bytes its last
+            -- change (entities.last_seq) already holds in the log: ingest wrote every record
+            -- twice. Reads now join the log on last_seq; retention never deletes an entity's last
+            -- change. Copied first for any row whose bytes differ (none should), then dropped.
+            UPDATE change_log l SET payload = e.payload
+            FROM entities e
+            WHERE l.seq = e.last_seq AND NOT e.deleted AND l.payload IS DISTINCT FROM e.payload;
+            ALTER TABLE entities DROP COLUMN payload;
+
+            -- Only regions have a parent (ListRegions by parent_code): every other record paid
+            -- for an entry in this index that nothing reads.
+            DROP INDEX ix_entities_parent;
+            CREATE INDEX ix_entities_parent ON entities (parent_key, entity_key) WHERE entity_type = 1;
+            """),
     ];
 }

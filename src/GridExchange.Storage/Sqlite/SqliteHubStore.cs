@@ -120,7 +120,8 @@ public sealed class SqliteHubStore : SqlHubStore
 
     /// <inheritdoc />
     protected override async Task WriteAppliedAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<AppliedChange> rows,
+        IReadOnlyDictionary<EntityId, StoredEntity> stored, CancellationToken cancellationToken)
     {
         var sqlite = (SqliteConnection)connection;
         var tx = (SqliteTransaction)transaction;
@@ -132,11 +133,11 @@ public sealed class SqliteHubStore : SqlHubStore
             INSERT INTO source_changes (source_system, source_change_id, seq) VALUES (@source, @changeId, @seq);
             INSERT OR IGNORE INTO feed_buckets (bucket) VALUES (@bucket);
             INSERT OR IGNORE INTO feed_buckets (bucket) SELECT @oldBucket WHERE @oldBucket IS NOT NULL;
-            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload, deleted, last_seq)
-            VALUES (@type, @key, @region, @parent, @version, @source, @updated, coalesce(@payload, x''), @deleted, @seq)
+            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq)
+            VALUES (@type, @key, @region, @parent, @version, @source, @updated, @deleted, @seq)
             ON CONFLICT (entity_type, entity_key) DO UPDATE SET
                 scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
-                source_system = excluded.source_system, updated_at = excluded.updated_at, payload = excluded.payload,
+                source_system = excluded.source_system, updated_at = excluded.updated_at,
                 deleted = excluded.deleted, last_seq = excluded.last_seq;
             """, sqlite, tx);
         var seq = log.Parameters.Add("@seq", SqliteType.Integer);

@@ -130,5 +130,17 @@ internal static class SqliteMigrations
             UPDATE feed_head SET last_seq = last_seq + (SELECT count(*) FROM backfill) WHERE id = 1;
             DROP TABLE temp.backfill;
             """),
+        new(4, "a record's payload is kept once, in its last logged change; the parent index holds regions only", """
+            -- As on PostgreSQL: current state reads its payload from its last logged change.
+            UPDATE change_log SET payload = e.payload
+            FROM entities e
+            WHERE change_log.seq = e.last_seq AND e.deleted = 0 AND change_log.payload IS NOT e.payload;
+            ALTER TABLE entities DROP COLUMN payload;
+
+            -- Only regions have a parent (ListRegions by parent_code): every other record paid
+            -- for an entry in this index that nothing reads.
+            DROP INDEX ix_entities_parent;
+            CREATE INDEX ix_entities_parent ON entities (parent_key, entity_key) WHERE entity_type = 1;
+            """),
     ];
 }

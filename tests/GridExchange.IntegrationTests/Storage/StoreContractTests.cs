@@ -93,6 +93,35 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AChangeIdAppliedBefore_IsADuplicate_EvenForANewerVersionOrAnotherRecord()
+    {
+        // Planned without the id look-up these are all new (PostgreSQL's fast path): the store
+        // must still find the repeated id, write none of the batch's first attempt, and answer
+        // as the look-up would.
+        await Store.IngestAsync(Batch(CountyA, "r1", Person(0, "p1", GridA1, 1, "c1", CountyA, name: "v1")), Timeout);
+
+        var newer = await Store.IngestAsync(Batch(CountyA, "r2",
+            Person(0, "p2", GridA1, 1, "c2", CountyA),
+            Person(1, "p1", GridA1, 2, "c1", CountyA, name: "v2")), Timeout);
+        var another = await Store.IngestAsync(Batch(CountyA, "r3", Person(0, "p3", GridA2, 1, "c1", CountyA)), Timeout);
+
+        Assert.Equal([PlanStatus.Applied, PlanStatus.Duplicate], newer.Commit!.Plan.Select(p => p.Status));
+        Assert.Equal([2L], newer.Commit.Sequences.Values);
+        Assert.Equal(PlanStatus.Duplicate, Assert.Single(another.Commit!.Plan).Status);
+        Assert.Equal("v1", EntityRecords.Parse((await Store.GetAsync(EntityType.Person, "p1", Timeout))!, GridExchange.V1.Person.Parser).Name);
+        Assert.Null(await Store.GetAsync(EntityType.Person, "p3", Timeout));
+        Assert.NotNull(await Store.GetAsync(EntityType.Person, "p2", Timeout));
+        var feed = await ReadAllAsync(Store, FeedScope.All, 0, 10, Timeout);
+        Assert.Equal([(1L, "p1", "c1"), (2L, "p2", "c2")], feed.Select(c => (c.Logged.Sequence, c.Logged.Key, c.Logged.SourceChangeId)));
+        Assert.Equal(2, (await Store.GetFeedHeadAsync(Timeout)).LastSequence);
+
+        // The next batch goes on from there.
+        var next = await Store.IngestAsync(Batch(CountyA, "r4", Person(0, "p1", GridA1, 2, "c3", CountyA, name: "v2")), Timeout);
+        Assert.Equal(3, next.Commit!.Sequences.Values.Single());
+        Assert.Equal("v2", EntityRecords.Parse((await Store.GetAsync(EntityType.Person, "p1", Timeout))!, GridExchange.V1.Person.Parser).Name);
+    }
+
+    [Fact]
     public async Task OlderVersions_AreStale_AndDoNotChangeTheRecord()
     {
         await Store.IngestAsync(Batch(CountyA, "r1", Person(0, "p1", GridA1, 5, "c1", CountyA, name: "v5")), Timeout);
@@ -299,10 +328,44 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.All(feed, c => Assert.Equal(ChangeOperation.Upsert, c.Seen));
         Assert.Equal(person, feed[0].Logged.Payload);
 
+        // Current state reads its payload from the log (migration 4 dropped the second copy).
+        Assert.Equal(person, (await old.GetAsync(EntityType.Person, "p-old-1", Timeout))!.Payload);
+        Assert.Equal(["p-old-1"], (await old.ListInScopeAsync(EntityType.Person, "370602", null, 10, Timeout)).Select(r => r.Key));
+
         // The county's scoped read finds it through the bucket, and ingest continues after it.
         Assert.Single(await ReadAllAsync(old, FeedScope.Create(["370602000000"], []), 0, 10, Timeout));
         var next = await old.IngestAsync(Batch(CountyA, "r1", Person(0, "p-old-1", GridA1, 4, "c1", CountyA)), Timeout);
         Assert.Equal(3, next.Commit!.Sequences.Values.Single());
+    }
+
+    [Fact]
+    public async Task UpgradingToOnePayloadCopy_KeepsCurrentStatesBytes_WhereTheLogDiffered()
+    {
+        // A database as the third release left it: the payload in entities and in the log. Should
+        // the two ever differ, the record's bytes (what reads served) are the ones kept.
+        await using var old = await CreateOtherStoreAsync();
+        var sql = (SqlHubStore)old;
+        await sql.MigrateAsync(throughId: 3, Timeout);
+        var current = Convert.ToHexString(new Person { Name = "王五", GridCode = GridA1 }.ToByteArray());
+        var logged = Convert.ToHexString(new Person { Name = "王五（旧）", GridCode = GridA1 }.ToByteArray());
+        string Blob(string hex) => old.Kind == "postgresql" ? $"'\\x{hex}'::bytea" : $"X'{hex}'";
+        var (instant, no) = old.Kind == "postgresql" ? ("now()", "false") : ("1700000000000000", "0");
+        await sql.ExecuteSqlAsync($"""
+            INSERT INTO change_log (seq, entity_type, entity_key, region_code, old_region_code, bucket, old_bucket,
+                                    operation, entity_version, source_system, source_change_id, take_over, committed_at, payload)
+            VALUES (1, 4, 'p-1', '{GridA1}', NULL, '370602', NULL, 1, 1, '{CountyA}', 'c1', {no}, {instant}, {Blob(logged)});
+            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, payload, deleted, last_seq)
+            VALUES (4, 'p-1', '{GridA1}', '', 1, '{CountyA}', {instant}, {Blob(current)}, {no}, 1);
+            INSERT INTO feed_buckets (bucket) VALUES ('370602');
+            UPDATE feed_head SET last_seq = 1 WHERE id = 1;
+            """, Timeout);
+
+        await old.MigrateAsync(Timeout);
+
+        Assert.Equal(Convert.FromHexString(current), (await old.GetAsync(EntityType.Person, "p-1", Timeout))!.Payload);
+        Assert.Equal(Convert.FromHexString(current), Assert.Single(await ReadAllAsync(old, FeedScope.All, 0, 10, Timeout)).Logged.Payload);
+        await using var view = await old.OpenSnapshotAsync(Timeout);
+        Assert.Equal(Convert.FromHexString(current), Assert.Single(await view.ReadAsync(EntityType.Person, "", null, 10, Timeout)).Payload);
     }
 
     [Fact]
