@@ -11,7 +11,8 @@ namespace GridExchange.Storage;
 /// The lowest sequence still held: a cursor below <c>FirstRetainedSequence - 1</c> has lost
 /// changes to retention and must re-snapshot.
 /// </param>
-public sealed record FeedHead(string Epoch, long LastSequence, long FirstRetainedSequence)
+/// <param name="LastMark">The mark (<c>FeedCursor.MarkOf</c> its commit time) of the change at <c>LastSequence</c>; 0 when the log is empty.</param>
+public sealed record FeedHead(string Epoch, long LastSequence, long FirstRetainedSequence, long LastMark = 0)
 {
     /// <summary>Whether a consumer positioned after <paramref name="sequence"/> can still read on without a gap.</summary>
     public bool CanResumeAfter(long sequence) => sequence >= FirstRetainedSequence - 1 && sequence <= LastSequence;
@@ -86,13 +87,41 @@ public sealed record LoggedChange(
 /// <param name="Changes">The logged changes in the scope after the position, in sequence order.</param>
 /// <param name="Next">Where the next page starts: the last change served, or the head when caught up.</param>
 /// <param name="CaughtUp">Nothing in the scope lies between <paramref name="Next"/> and the head.</param>
-public sealed record FeedPage(FeedHead Head, IReadOnlyList<LoggedChange> Changes, long Next, bool CaughtUp);
+/// <param name="AfterMark">
+/// The mark of the change at the query's <c>After</c> as the log holds it now, when the query
+/// asked (<see cref="FeedQuery.CheckAfter"/>) and the change is there; null otherwise.
+/// </param>
+public sealed record FeedPage(FeedHead Head, IReadOnlyList<LoggedChange> Changes, long Next, bool CaughtUp, long? AfterMark = null)
+{
+    /// <summary>The mark of the change at <see cref="Next"/> (a cursor there carries it).</summary>
+    public long NextMark => MarkAt(Next);
+
+    /// <summary>The mark of the change at <paramref name="sequence"/>: the head's or one of the page's; 0 when neither.</summary>
+    public long MarkAt(long sequence)
+    {
+        if (sequence == Head.LastSequence)
+        {
+            return Head.LastMark;
+        }
+
+        for (var i = Changes.Count - 1; i >= 0; i--)
+        {
+            if (Changes[i].Sequence == sequence)
+            {
+                return GridExchange.Domain.Feed.FeedCursor.MarkOf(Changes[i].CommittedAt);
+            }
+        }
+
+        return 0;
+    }
+}
 
 /// <summary>What to read from the log.</summary>
 /// <param name="After">Read changes with a sequence above this.</param>
 /// <param name="Scope">Region subtrees and entity types.</param>
 /// <param name="Limit">Most changes to return.</param>
-public sealed record FeedQuery(long After, FeedScope Scope, int Limit);
+/// <param name="CheckAfter">Whether to read the mark of the change at <paramref name="After"/> (see <see cref="FeedPage.AfterMark"/>).</param>
+public sealed record FeedQuery(long After, FeedScope Scope, int Limit, bool CheckAfter = false);
 
 /// <summary>A source's last committed checkpoint.</summary>
 /// <param name="Checkpoint">The opaque checkpoint.</param>

@@ -43,6 +43,12 @@ public interface IStoreSnapshot : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<DigestEntry>> ReadDigestEntriesAsync(
         EntityType type, string prefix, long asOf, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The mark (<c>FeedCursor.MarkOf</c> its commit time) of the change logged at
+    /// <paramref name="sequence"/>, or null when the log does not hold it.
+    /// </summary>
+    Task<long?> ReadMarkAsync(long sequence, CancellationToken cancellationToken);
 }
 
 /// <summary>What a retention pass did.</summary>

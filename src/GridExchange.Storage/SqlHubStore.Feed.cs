@@ -38,10 +38,10 @@ public abstract partial class SqlHubStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await BeginReadAsync(connection, cancellationToken);
-        var head = await ReadHeadAsync(connection, transaction, "", cancellationToken);
+        var (head, afterMark) = await ReadHeadAndMarkAsync(connection, transaction, query.CheckAfter ? query.After : 0, cancellationToken);
         if (query.After >= head.LastSequence)
         {
-            return new FeedPage(head, [], Math.Max(query.After, head.LastSequence), true);
+            return new FeedPage(head, [], Math.Max(query.After, head.LastSequence), true, afterMark);
         }
 
         IReadOnlyList<string>? buckets = null;
@@ -53,7 +53,7 @@ public abstract partial class SqlHubStore
             buckets = query.Scope.Buckets(known) ?? [];
             if (buckets.Count == 0)
             {
-                return new FeedPage(head, [], head.LastSequence, true);
+                return new FeedPage(head, [], head.LastSequence, true, afterMark);
             }
         }
 
@@ -127,8 +127,30 @@ public abstract partial class SqlHubStore
         }
 
         return changes.Count < query.Limit
-            ? new FeedPage(head, changes, head.LastSequence, true)
-            : new FeedPage(head, changes, changes[^1].Sequence, false);
+            ? new FeedPage(head, changes, head.LastSequence, true, afterMark)
+            : new FeedPage(head, changes, changes[^1].Sequence, false, afterMark);
+    }
+
+    /// <summary>
+    /// Reads the head and, when <paramref name="markOf"/> is above 0, the mark of the change
+    /// logged at that sequence (null when it is not there), in one round trip.
+    /// </summary>
+    private async Task<(FeedHead Head, long? Mark)> ReadHeadAndMarkAsync(
+        DbConnection connection, DbTransaction transaction, long markOf, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {HeadColumns} FROM feed_head WHERE id = 1"
+            + (markOf > 0 ? ";\nSELECT committed_at FROM change_log WHERE seq = @markOf" : "");
+        AddParameter(command, "markOf", markOf);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var head = await ReadHeadRowAsync(reader, cancellationToken);
+        if (markOf <= 0 || !await reader.NextResultAsync(cancellationToken) || !await reader.ReadAsync(cancellationToken))
+        {
+            return (head, null);
+        }
+
+        return (head, FeedCursor.MarkOf(ReadInstant(reader, 0)));
     }
 
     /// <summary>Reads a change_log row selected with <see cref="LogColumns"/>.</summary>

@@ -98,19 +98,14 @@ public abstract partial class SqlHubStore
         {
             start.Transaction = transaction;
             start.CommandText = $"""
-                SELECT epoch, last_seq, first_retained_seq FROM feed_head WHERE id = 1{LockHeadClause};
+                SELECT {HeadColumns} FROM feed_head WHERE id = 1{LockHeadClause};
                 SELECT request_hash, response FROM ingest_requests WHERE source_system = @source AND request_id = @request;
                 SELECT checkpoint FROM source_checkpoints WHERE source_system = @source;
                 """;
             AddParameter(start, "source", batch.SourceSystem);
             AddParameter(start, "request", batch.RequestId);
             await using var reader = await start.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                throw new InvalidOperationException("The feed head row is missing: the store was not migrated.");
-            }
-
-            head = new FeedHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+            head = await ReadHeadRowAsync(reader, cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
             {
@@ -161,7 +156,8 @@ public abstract partial class SqlHubStore
         }
 
         var checkpoint = batch.SourceCheckpoint ?? storedCheckpoint;
-        var commit = new IngestCommit(plan, sequences, head with { LastSequence = sequence }, checkpoint, now);
+        var commit = new IngestCommit(
+            plan, sequences, rows.Count > 0 ? head with { LastSequence = sequence, LastMark = FeedCursor.MarkOf(now) } : head, checkpoint, now);
 
         // One round trip for the rest: the head, the checkpoint, the answer, the wake-up.
         await using (var finish = connection.CreateCommand())
@@ -170,7 +166,7 @@ public abstract partial class SqlHubStore
             var sql = new System.Text.StringBuilder();
             if (rows.Count > 0)
             {
-                sql.Append("UPDATE feed_head SET last_seq = @seq WHERE id = 1;\n");
+                sql.Append("UPDATE feed_head SET last_seq = @seq, last_committed_at = @at WHERE id = 1;\n");
                 AddParameter(finish, "seq", sequence);
             }
 
@@ -254,20 +250,30 @@ public abstract partial class SqlHubStore
     }
 
     /// <summary>Reads the feed head, inside <paramref name="transaction"/> when given.</summary>
-    protected static async Task<FeedHead> ReadHeadAsync(
+    protected async Task<FeedHead> ReadHeadAsync(
         DbConnection connection, DbTransaction? transaction, string lockClause, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT epoch, last_seq, first_retained_seq FROM feed_head WHERE id = 1" + lockClause;
+        command.CommandText = $"SELECT {HeadColumns} FROM feed_head WHERE id = 1" + lockClause;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadHeadRowAsync(reader, cancellationToken);
+    }
+
+    /// <summary>The feed_head columns <see cref="ReadHeadRowAsync"/> reads.</summary>
+    private const string HeadColumns = "epoch, last_seq, first_retained_seq, last_committed_at";
+
+    /// <summary>Reads the head from the current result of <paramref name="reader"/> (<see cref="HeadColumns"/> first).</summary>
+    private async Task<FeedHead> ReadHeadRowAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
         if (!await reader.ReadAsync(cancellationToken))
         {
             throw new InvalidOperationException("The feed head row is missing: the store was not migrated.");
         }
 
-        return new FeedHead(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+        return new FeedHead(
+            reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? 0 : FeedCursor.MarkOf(ReadInstant(reader, 3)));
     }
 
     private async Task<SourceCheckpoint?> ReadCheckpointAsync(

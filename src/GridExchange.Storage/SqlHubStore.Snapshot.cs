@@ -128,6 +128,16 @@ public abstract partial class SqlHubStore
             return entries;
         }
 
+        public async Task<long?> ReadMarkAsync(long sequence, CancellationToken cancellationToken)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT committed_at FROM change_log WHERE seq = @seq";
+            AddParameter(command, "seq", sequence);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? Domain.Feed.FeedCursor.MarkOf(store.ReadInstant(reader, 0)) : null;
+        }
+
         public async ValueTask DisposeAsync()
         {
             await transaction.DisposeAsync();

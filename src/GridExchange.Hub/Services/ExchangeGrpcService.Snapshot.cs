@@ -124,11 +124,12 @@ internal sealed partial class ExchangeGrpcService
         }
 
         await FlushAsync();
+        var asOfMark = asOf == head.LastSequence ? head.LastMark : await view.ReadMarkAsync(asOf, cancellation) ?? 0;
         await responseStream.WriteAsync(new ExportSnapshotResponse
         {
             End = new SnapshotEnd
             {
-                Cursor = new FeedCursor(head.Epoch, asOf).Encode(),
+                Cursor = new FeedCursor(head.Epoch, asOf, asOfMark).Encode(),
                 RecordCount = count,
                 SnapshotTime = Timestamp.FromDateTimeOffset(snapshotTime),
             },
@@ -207,14 +208,20 @@ internal sealed partial class ExchangeGrpcService
             {
                 throw RpcErrors.ResyncRequired("The cursor is older than the log's retention; re-snapshot.");
             }
+
+            if (given.Mark > 0)
+            {
+                FeedRequests.EnsureSameChange(given, await view.ReadMarkAsync(given.Sequence, cancellation));
+            }
         }
 
         var asOf = cursor?.Sequence ?? head.LastSequence;
+        var asOfMark = cursor is { } from ? from.Mark : head.LastMark;
         var entries = await view.ReadDigestEntriesAsync(request.EntityType, root.Prefix, asOf, cancellation);
         var tree = DigestTree.Prune(
             DigestTree.Build(root.Value, root.Prefix.Length, entries.Select(e => (e.Key, e.Version, e.RegionCode))),
             (int)depth - (int)root.Level);
-        return new GetDigestResponse { Cursor = new FeedCursor(head.Epoch, asOf).Encode(), Root = ToProto(tree) };
+        return new GetDigestResponse { Cursor = new FeedCursor(head.Epoch, asOf, asOfMark).Encode(), Root = ToProto(tree) };
     }
 
     private static DigestNode ToProto(DigestTreeNode node)

@@ -128,8 +128,9 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         var scope = FeedRequests.Scope(request.Scope, "scope");
         var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
         var limit = FeedRequests.PageSize(request.PageSize, DefaultPullPage);
-        var page = await store.ReadFeedAsync(new FeedQuery(cursor?.Sequence ?? 0, scope, limit), context.CancellationToken);
-        FeedRequests.EnsureResumable(cursor, page.Head);
+        var page = await store.ReadFeedAsync(
+            new FeedQuery(cursor?.Sequence ?? 0, scope, limit, CheckAfter: cursor?.Mark > 0), context.CancellationToken);
+        FeedRequests.EnsureResumable(cursor, page.Head, page.AfterMark);
 
         var response = new PullChangesResponse { CaughtUp = page.CaughtUp };
         var next = page.Next;
@@ -163,7 +164,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
             response.Changes.Add(change);
         }
 
-        response.NextCursor = new FeedCursor(page.Head.Epoch, next).Encode();
+        response.NextCursor = new FeedCursor(page.Head.Epoch, next, page.MarkAt(next)).Encode();
         return response;
     }
 
@@ -205,7 +206,8 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         {
             while (!cancellation.IsCancellationRequested)
             {
-                var page = await (prefetched ?? store.ReadFeedAsync(new FeedQuery(after, scope, DefaultPullPage), cancellation));
+                var page = await (prefetched ?? store.ReadFeedAsync(
+                    new FeedQuery(after, scope, DefaultPullPage, CheckAfter: first && cursor?.Mark > 0), cancellation));
                 prefetched = null;
 
                 // Replaying a backlog: the store reads the next page while this one is written.
@@ -216,7 +218,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
 
                 // Checked on every page, not only the first: a subscriber that falls behind past
                 // retention while connected must be told to re-snapshot, not skip silently.
-                FeedRequests.EnsureResumable(first ? cursor : new FeedCursor(page.Head.Epoch, after), page.Head);
+                FeedRequests.EnsureResumable(first ? cursor : new FeedCursor(page.Head.Epoch, after), page.Head, page.AfterMark);
                 first = false;
 
                 // A page goes out as one flush: every message but the last is only buffered, so a
@@ -261,7 +263,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                     {
                         Heartbeat = new Heartbeat
                         {
-                            Cursor = new FeedCursor(page.Head.Epoch, after).Encode(),
+                            Cursor = new FeedCursor(page.Head.Epoch, after, page.MarkAt(after)).Encode(),
                             ServerTime = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
                         },
                     }, cancellation);
@@ -399,7 +401,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
 
         var response = new SubmitChangesResponse
         {
-            Cursor = new FeedCursor(commit.Head.Epoch, commit.Head.LastSequence).Encode(),
+            Cursor = new FeedCursor(commit.Head.Epoch, commit.Head.LastSequence, commit.Head.LastMark).Encode(),
             SourceCheckpoint = commit.SourceCheckpoint,
         };
         for (var i = 0; i < request.Changes.Count; i++)

@@ -23,7 +23,7 @@ internal static class FeedChanges
         var change = new Change
         {
             Sequence = logged.Sequence,
-            Cursor = new FeedCursor(epoch, logged.Sequence).Encode(),
+            Cursor = new FeedCursor(epoch, logged.Sequence, FeedCursor.MarkOf(logged.CommittedAt)).Encode(),
             EntityType = logged.Type,
             EntityKey = logged.Key,
             RegionCode = seen == ChangeOperation.Leave ? logged.OldRegionCode! : logged.RegionCode,

@@ -66,7 +66,10 @@ internal static class FeedRequests
     /// the read that served it.
     /// </summary>
     /// <exception cref="RpcException">FAILED_PRECONDITION, RESYNC_REQUIRED.</exception>
-    public static void EnsureResumable(FeedCursor? cursor, FeedHead head)
+    /// <param name="cursor">The consumer's cursor; null reads from the start.</param>
+    /// <param name="head">The log's head, read with the page.</param>
+    /// <param name="afterMark">The mark of the change the log holds at the cursor's sequence, when read (<see cref="FeedPage.AfterMark"/>).</param>
+    public static void EnsureResumable(FeedCursor? cursor, FeedHead head, long? afterMark = null)
     {
         if (cursor is { } given && given.Epoch != head.Epoch)
         {
@@ -85,6 +88,24 @@ internal static class FeedRequests
         {
             throw RpcErrors.ResyncRequired(
                 "The cursor is older than the log's retention: changes after it are no longer held. Re-snapshot with ExportSnapshot.");
+        }
+
+        EnsureSameChange(cursor, after == head.LastSequence ? head.LastMark : afterMark);
+    }
+
+    /// <summary>
+    /// Refuses a cursor whose mark differs from that of the change the log now holds at its
+    /// sequence (<paramref name="held"/>): the database was restored from a backup and has since
+    /// taken other changes at those sequences, which the consumer would otherwise skip. Cursors
+    /// without a mark (issued before marks) and changes the log no longer holds are not checked.
+    /// </summary>
+    public static void EnsureSameChange(FeedCursor? cursor, long? held)
+    {
+        if (cursor is { Mark: > 0, Sequence: > 0 } given && held is > 0 and var mark && mark != given.Mark)
+        {
+            throw RpcErrors.ResyncRequired(
+                "The change this cursor points at is not the one this hub's log holds at that position: the database was restored " +
+                "from a backup and has taken other changes since. Discard your copy and start again with ExportSnapshot.");
         }
     }
 

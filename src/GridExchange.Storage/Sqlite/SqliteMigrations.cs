@@ -142,5 +142,13 @@ internal static class SqliteMigrations
             DROP INDEX ix_entities_parent;
             CREATE INDEX ix_entities_parent ON entities (parent_key, entity_key) WHERE entity_type = 1;
             """),
+        new(5, "the head keeps its change's commit time", """
+            -- A cursor carries the commit time of the change it points at (FeedCursor's mark),
+            -- so a cursor into a log restored from a backup, which has since taken other changes
+            -- at the same sequences, is refused instead of silently skipping them. The head's
+            -- own change's time is kept here: cursors at the head are handed out on every page.
+            ALTER TABLE feed_head ADD COLUMN last_committed_at INTEGER;
+            UPDATE feed_head SET last_committed_at = (SELECT committed_at FROM change_log WHERE seq = feed_head.last_seq) WHERE id = 1;
+            """),
     ];
 }

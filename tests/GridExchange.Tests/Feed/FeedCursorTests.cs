@@ -7,29 +7,52 @@ public class FeedCursorTests
     private const string Epoch = "0123456789abcdef0123456789abcdef";
 
     [Theory]
-    [InlineData(0L)]
-    [InlineData(1L)]
-    [InlineData(long.MaxValue)]
-    public void Encode_ThenDecode_RoundTrips(long sequence)
+    [InlineData(0L, 0L)]
+    [InlineData(1L, 1_764_000_000_123_456L)]
+    [InlineData(long.MaxValue, long.MaxValue)]
+    public void Encode_ThenDecode_RoundTrips(long sequence, long mark)
     {
-        var text = new FeedCursor(Epoch, sequence).Encode();
+        var text = new FeedCursor(Epoch, sequence, mark).Encode();
         Assert.True(text.Length <= FeedCursor.MaxLength);
         Assert.True(FeedCursor.TryDecode(text, out var back));
-        Assert.Equal(new FeedCursor(Epoch, sequence), back);
+        Assert.Equal(new FeedCursor(Epoch, sequence, mark), back);
     }
 
     [Theory]
-    [InlineData(0L)]
-    [InlineData(987_654_321L)]
-    [InlineData(long.MaxValue)]
-    public void Encode_IsTheDocumentedTextForm(long sequence)
+    [InlineData(0L, 0L)]
+    [InlineData(987_654_321L, 1_764_000_000_123_456L)]
+    [InlineData(long.MaxValue, long.MaxValue)]
+    public void Encode_IsTheDocumentedTextForm(long sequence, long mark)
     {
         // Cursors handed out earlier stay valid only while the form is stable: pin it.
-        var body = $"c2.{Epoch}.{sequence}";
+        var body = $"c3.{Epoch}.{sequence}.{mark}";
         var checksum = Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
         var expected = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
-        Assert.Equal(expected, new FeedCursor(Epoch, sequence).Encode());
+        Assert.Equal(expected, new FeedCursor(Epoch, sequence, mark).Encode());
     }
+
+    [Fact]
+    public void Decode_StillAcceptsTheSecondVersion_WithoutAMark()
+    {
+        // Issued by hubs before c3: accepted, with nothing to check against the log.
+        var body = $"c2.{Epoch}.4711";
+        var checksum = Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
+        var unmarked = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
+        Assert.True(FeedCursor.TryDecode(unmarked, out var cursor));
+        Assert.Equal(new FeedCursor(Epoch, 4711, 0), cursor);
+
+        // A c2 cursor with a mark added, or a c3 one without, is damage.
+        var withMark = $"c2.{Epoch}.4711.5";
+        Assert.False(FeedCursor.TryDecode(System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
+            $"{withMark}.{Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(withMark)), 0, 6)}")), out _));
+        var withoutMark = $"c3.{Epoch}.4711";
+        Assert.False(FeedCursor.TryDecode(System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
+            $"{withoutMark}.{Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(withoutMark)), 0, 6)}")), out _));
+    }
+
+    [Fact]
+    public void MarkOf_IsMicrosecondsSinceTheUnixEpoch() =>
+        Assert.Equal(1_000_001L, FeedCursor.MarkOf(DateTimeOffset.UnixEpoch.AddTicks(10_000_017)));
 
     [Fact]
     public void Decode_StillAcceptsTheFirstVersion_WithItsSha256Checksum()
@@ -63,9 +86,12 @@ public class FeedCursorTests
         Assert.False(FeedCursor.TryDecode("not a cursor", out _));
         Assert.False(FeedCursor.TryDecode(new string('A', 200), out _));
 
-        // A hand-edited sequence breaks the checksum.
+        // A hand-edited sequence or mark breaks the checksum.
         var forged = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"c2.{Epoch}.43.000000000000"));
         Assert.False(FeedCursor.TryDecode(forged, out _));
+        var good = System.Text.Encoding.ASCII.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(new FeedCursor(Epoch, 42, 77).Encode()));
+        var edited = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(good.Replace(".42.77.", ".42.78.", StringComparison.Ordinal)));
+        Assert.False(FeedCursor.TryDecode(edited, out _));
     }
 
     [Theory]
