@@ -10,6 +10,28 @@ public sealed class FeedSignal
     private readonly Lock _gate = new();
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastSequence;
+    private volatile bool _complete;
+
+    /// <summary>
+    /// True while every commit to the log, by any process, reaches this signal: on PostgreSQL
+    /// while the LISTEN connection is up. Readers that wait for commits then need not re-read
+    /// the log on a timer; while it is false (SQLite, or the listener reconnecting) they must.
+    /// </summary>
+    public bool Complete => _complete;
+
+    /// <summary>
+    /// Says whether every commit reaches this signal from now on. A change wakes every waiter
+    /// once, to re-read and wait again on the new terms: commits made while it was not
+    /// complete may not have been signalled, and a waiter that relied on it must now poll.
+    /// </summary>
+    public void SetComplete(bool complete)
+    {
+        if (_complete != complete)
+        {
+            _complete = complete;
+            Pulse(0);
+        }
+    }
 
     /// <summary>The highest sequence signalled so far.</summary>
     public long LastSequence

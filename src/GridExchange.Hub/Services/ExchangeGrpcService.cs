@@ -253,8 +253,10 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                     continue;
                 }
 
-                // Caught up: wait for a commit (in-process signal), but re-read at least every
-                // second so commits by other hub processes on the same database are seen too.
+                // Caught up: wait for a commit. While the signal hears every commit (PostgreSQL
+                // with LISTEN up) only a heartbeat or a commit ends the wait; otherwise re-read at
+                // least every second, so commits by other hub processes on the same database are
+                // seen too. An idle subscriber then costs no query.
                 var idle = clock.GetElapsedTime(lastSent);
                 var untilHeartbeat = heartbeat - idle;
                 if (untilHeartbeat <= TimeSpan.Zero)
@@ -271,7 +273,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                     continue;
                 }
 
-                var wait = untilHeartbeat < TimeSpan.FromSeconds(1) ? untilHeartbeat : TimeSpan.FromSeconds(1);
+                var wait = store.Signal.Complete || untilHeartbeat < TimeSpan.FromSeconds(1) ? untilHeartbeat : TimeSpan.FromSeconds(1);
                 await store.Signal.WaitAsync(after, wait, cancellation);
             }
         }

@@ -8,8 +8,9 @@ namespace GridExchange.Hub.Startup;
 /// <summary>
 /// On PostgreSQL, keeps a LISTEN connection open so subscriptions on this hub wake for commits
 /// made by any hub process on the same database. A Polly retry pipeline (exponential back-off
-/// with jitter, capped at 30 s, for ever) re-establishes it after a dropped link; meanwhile
-/// subscriptions still re-read the log every second, so nothing is lost, only later.
+/// with jitter, capped at 30 s, for ever) re-establishes it after a dropped link. While it is
+/// up, the store's signal is complete and idle subscriptions do not re-read the log; while it
+/// is down they re-read every second, so nothing is lost, only later.
 /// </summary>
 internal sealed partial class FeedListener(IHubStore store, ILogger<FeedListener> logger) : BackgroundService
 {

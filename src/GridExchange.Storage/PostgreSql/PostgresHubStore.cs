@@ -302,9 +302,18 @@ public sealed class PostgresHubStore : SqlHubStore
         }
 
         listening?.Invoke();
-        while (true)
+        Signal.SetComplete(true);
+        try
         {
-            await connection.WaitAsync(cancellationToken);
+            while (true)
+            {
+                await connection.WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            // Commits of other processes go unannounced until LISTEN is back: readers re-read.
+            Signal.SetComplete(false);
         }
     }
 
