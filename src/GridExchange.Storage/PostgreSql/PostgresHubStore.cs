@@ -97,32 +97,18 @@ public sealed class PostgresHubStore : SqlHubStore
     protected override async Task<Dictionary<EntityId, StoredEntity>> LoadStatesAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyCollection<EntityId> ids, CancellationToken cancellationToken)
     {
-        // One statement per entity type in the batch (usually one): "key = ANY(keys)" under a
-        // fixed type is a single ordered walk of the primary key, cheaper than joining pairs.
-        await using var batch = new NpgsqlBatch((NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
-        foreach (var group in ids.GroupBy(i => i.Type))
-        {
-            var lookup = new NpgsqlBatchCommand("""
-                SELECT entity_key, version, source_system, scope_code, deleted
-                FROM entities WHERE entity_type = $1 AND entity_key = ANY($2)
-                """);
-            lookup.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)group.Key });
-            lookup.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. group.Select(i => i.Key)] });
-            batch.BatchCommands.Add(lookup);
-        }
-
-        var types = ids.Select(i => i.Type).Distinct().ToList();
+        await using var command = new NpgsqlCommand("""
+            SELECT e.entity_type, e.entity_key, e.version, e.source_system, e.scope_code, e.deleted
+            FROM entities e JOIN unnest(@types, @keys) AS k(t, k) ON e.entity_type = k.t AND e.entity_key = k.k
+            """, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<short[]>("types", ids.Select(i => (short)i.Type).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", ids.Select(i => i.Key).ToArray()));
         var states = new Dictionary<EntityId, StoredEntity>();
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        foreach (var type in types)
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                states[new EntityId(type, reader.GetString(0))] =
-                    new StoredEntity(reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4));
-            }
-
-            await reader.NextResultAsync(cancellationToken);
+            states[new EntityId((EntityType)reader.GetInt16(0), reader.GetString(1))] =
+                new StoredEntity(reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetBoolean(5));
         }
 
         return states;
