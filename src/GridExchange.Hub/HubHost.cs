@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace GridExchange.Hub;
@@ -39,6 +40,8 @@ public static class HubHost
         builder.Services.AddSingleton<HubInitializer>();
         builder.Services.AddTransient<Jobs.LogRetentionJob>();
         builder.Services.AddSingleton<FeedListener>();
+        // TryAdd: a test may register its own (with a clock it controls) in `configure`.
+        builder.Services.TryAddSingleton<FeedReadAhead>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FeedListener>());
 
         builder.Services.AddGrpc(grpc =>

@@ -47,4 +47,15 @@ public sealed class HubOptions
     /// re-snapshot (RESYNC_REQUIRED). Applied by the daily <c>log-retention</c> Hangfire job.
     /// </summary>
     public int LogRetentionDays { get; set; } = 30;
+
+    /// <summary>
+    /// Read-ahead for paged PullChanges: after serving a page that was not caught up, the hub
+    /// reads the next page in the background so the database read overlaps the client's work;
+    /// this is the most such pages held at once (the oldest is dropped to make room), each kept
+    /// for 2 seconds or until the request it was read for takes it. 0 turns read-ahead off.
+    /// Memory: at most this many pages × the bytes of a page as read from the store — about
+    /// 1 MB for 1,000 typical person changes (≈ 64 MB at the default), at worst page_size
+    /// times the largest record (≈ 50 MB for 1,000 grids with 50 KB boundaries).
+    /// </summary>
+    public int FeedReadAheadPages { get; set; } = 64;
 }

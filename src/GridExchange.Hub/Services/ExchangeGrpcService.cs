@@ -14,7 +14,7 @@ namespace GridExchange.Hub.Services;
 /// The change feed over the wire: validation and mapping only; planning is the domain's
 /// (<see cref="IngestPlanner"/>, <see cref="FeedScope"/>), ordering and atomicity the store's.
 /// </summary>
-internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime)
+internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead)
     : ExchangeService.ExchangeServiceBase
 {
     /// <summary>Most changes per SubmitChanges request.</summary>
@@ -128,8 +128,14 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         var scope = FeedRequests.Scope(request.Scope, "scope");
         var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
         var limit = FeedRequests.PageSize(request.PageSize, DefaultPullPage);
-        var page = await store.ReadFeedAsync(
-            new FeedQuery(cursor?.Sequence ?? 0, scope, limit, CheckAfter: cursor?.Mark > 0), context.CancellationToken);
+        // A page read ahead for this very cursor (same epoch, scope and page size) when the
+        // previous page was served, or else a read now. The read-ahead page is a consistent read
+        // of the log after the cursor made a moment ago; the log is append-only in sequence
+        // order, so serving it is what the client would have got had it asked a moment earlier,
+        // and whatever was committed since comes with the next page (see FeedReadAhead).
+        var page = (cursor is { } position ? await readAhead.TakeAsync(position, scope, limit, context.CancellationToken) : null)
+            ?? await store.ReadFeedAsync(
+                new FeedQuery(cursor?.Sequence ?? 0, scope, limit, CheckAfter: cursor?.Mark > 0), context.CancellationToken);
         FeedRequests.EnsureResumable(cursor, page.Head, page.AfterMark);
 
         var response = new PullChangesResponse { CaughtUp = page.CaughtUp };
@@ -137,6 +143,13 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         // Measuring every change costs as much as serialising it; a page whose upper bound
         // fits (the usual case: 1,000 changes of a few KB) is not measured at all.
         var measure = page.Changes.Sum(FeedChanges.SizeBound) > MaxResponseBytes;
+        if (!measure && !page.CaughtUp)
+        {
+            // Not cut, so the client's next cursor is the page's: the store reads that page
+            // while this one is built, sent and parsed.
+            readAhead.Start(page.Head.Epoch, scope, page.Next, limit);
+        }
+
         var bytes = 0;
         foreach (var logged in page.Changes)
         {
@@ -162,6 +175,12 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
 
             bytes += size;
             response.Changes.Add(change);
+        }
+
+        if (measure && !response.CaughtUp)
+        {
+            // Measured (and perhaps cut at 4 MiB): read ahead from where this response ends.
+            readAhead.Start(page.Head.Epoch, scope, next, limit);
         }
 
         response.NextCursor = new FeedCursor(page.Head.Epoch, next, page.MarkAt(next)).Encode();

@@ -40,9 +40,18 @@ public sealed class HubInstance : IAsyncDisposable
     public GrpcChannel Channel { get; }
 
     /// <summary>Starts a hub on SQLite at <paramref name="sqlitePath"/>, or on PostgreSQL when <paramref name="postgres"/> is set.</summary>
-    public static async Task<HubInstance> StartAsync(string? sqlitePath, string? postgres, bool loadSample = true, string? seedDirectory = null, bool runHangfire = true)
+    /// <param name="sqlitePath">The SQLite file (when <paramref name="postgres"/> is null).</param>
+    /// <param name="postgres">A PostgreSQL connection string, or null for SQLite.</param>
+    /// <param name="loadSample">Load the sample into an empty store.</param>
+    /// <param name="seedDirectory">The sample's folder; null for the committed sample.</param>
+    /// <param name="runHangfire">Run a Hangfire server.</param>
+    /// <param name="settings">Further <c>GridExchange:…</c> settings, applied over the defaults above.</param>
+    /// <param name="configure">Registers services before the hub's own (e.g. one it would otherwise add).</param>
+    public static async Task<HubInstance> StartAsync(
+        string? sqlitePath, string? postgres, bool loadSample = true, string? seedDirectory = null, bool runHangfire = true,
+        IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
-        var settings = new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["GridExchange:Port"] = "0",
             ["GridExchange:SqlitePath"] = sqlitePath ?? "",
@@ -52,11 +61,17 @@ public sealed class HubInstance : IAsyncDisposable
             ["GridExchange:RunHangfireServer"] = runHangfire ? "true" : "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
         var errors = new ErrorLogCollector();
         var app = HubHost.Build([], builder =>
         {
-            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Configuration.AddInMemoryCollection(all);
             builder.Logging.AddProvider(errors);
+            configure?.Invoke(builder);
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var address = await HubHost.StartAsync(app, timeout.Token);
