@@ -144,10 +144,7 @@ public abstract partial class SqlHubStore
         {
             sequence++;
             sequences[planned.Index] = sequence;
-            var payload = planned.Change.Operation == ChangeOperation.Upsert
-                ? EntityRecords.PayloadOf(planned.Change)!.ToByteArray()
-                : null;
-            rows.Add(new AppliedChange(sequence, planned, payload, now, EntityRecords.UpdatedAtOf(planned.Change) ?? now));
+            rows.Add(new AppliedChange(sequence, planned, now, EntityRecords.UpdatedAtOf(planned.Change) ?? now));
         }
 
         if (rows.Count > 0)
@@ -299,11 +296,17 @@ public abstract partial class SqlHubStore
     /// <summary>One applied change, ready to write.</summary>
     /// <param name="Sequence">Its sequence.</param>
     /// <param name="Planned">Its plan.</param>
-    /// <param name="Payload">The entity message bytes (UPSERT) or null (DELETE).</param>
     /// <param name="CommittedAt">The commit time.</param>
     /// <param name="UpdatedAt">When the source changed the record (meta.updated_at, else the commit time).</param>
-    protected sealed record AppliedChange(long Sequence, PlannedChange Planned, byte[]? Payload, DateTimeOffset CommittedAt, DateTimeOffset UpdatedAt)
+    protected sealed record AppliedChange(long Sequence, PlannedChange Planned, DateTimeOffset CommittedAt, DateTimeOffset UpdatedAt)
     {
+        /// <summary>
+        /// Serialises the entity message (UPSERT) or returns null (DELETE). Called once, as the
+        /// row is written: on PostgreSQL the server takes in the COPY's earlier rows meanwhile.
+        /// </summary>
+        public byte[]? SerializePayload() =>
+            Planned.Change.Operation == ChangeOperation.Upsert ? EntityRecords.PayloadOf(Planned.Change)!.ToByteArray() : null;
+
         /// <summary>The log bucket of the record's region.</summary>
         public string Bucket => FeedScope.BucketOf(Planned.RegionCode);
 

@@ -173,7 +173,7 @@ public sealed class SqliteHubStore : SqlHubStore
             changeId.Value = change.SourceChangeId;
             takeOver.Value = row.Planned.OwnerChanged ? 1 : 0;
             committed.Value = ToUnixMicroseconds(row.CommittedAt);
-            payload.Value = (object?)row.Payload ?? DBNull.Value;
+            payload.Value = (object?)row.SerializePayload() ?? DBNull.Value;
             parent.Value = row.Planned.ParentKey;
             updated.Value = ToUnixMicroseconds(row.UpdatedAt);
             deleted.Value = change.Operation == ChangeOperation.Delete ? 1 : 0;
