@@ -28,17 +28,27 @@ public sealed partial class Change
         }
 
         // Google.Protobuf offers no public way to add an unknown field but parsing one, so the
-        // field is framed (tag, length, bytes) and read back: two copies of the bytes, no parse.
+        // field is framed (tag, length, bytes) in a pooled buffer and read back: one copy of the
+        // bytes is kept (the field's ByteString), no parse.
         var tag = WireFormat.MakeTag(PayloadFieldNumber(type), WireFormat.WireType.LengthDelimited);
-        var framed = new byte[CodedOutputStream.ComputeRawVarint32Size(tag) + CodedOutputStream.ComputeLengthSize(encoded.Length) + encoded.Length];
-        var output = new CodedOutputStream(framed);
-        output.WriteTag(tag);
-        output.WriteLength(encoded.Length);
-        output.Flush();
-        encoded.CopyTo(framed.AsSpan(framed.Length - encoded.Length));
-        var input = new CodedInputStream(framed);
-        input.ReadTag();
-        _unknownFields = UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+        var length = CodedOutputStream.ComputeRawVarint32Size(tag) + CodedOutputStream.ComputeLengthSize(encoded.Length) + encoded.Length;
+        var framed = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var output = new CodedOutputStream(framed);
+            output.WriteTag(tag);
+            output.WriteLength(encoded.Length);
+            output.Flush();
+            encoded.CopyTo(framed.AsSpan(length - encoded.Length));
+            var input = new CodedInputStream(framed, 0, length);
+            input.ReadTag();
+            _unknownFields = UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(framed);
+        }
+
         HasStoredPayload = true;
     }
 
