@@ -14,6 +14,7 @@ namespace GridExchange.Hub.Services;
 /// The change feed over the wire: validation and mapping only; planning is the domain's
 /// (<see cref="IngestPlanner"/>, <see cref="FeedScope"/>), ordering and atomicity the store's.
 /// </summary>
+[BindServiceMethod(typeof(ExchangeServiceBinding), nameof(ExchangeServiceBinding.BindService))]
 internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead)
     : ExchangeService.ExchangeServiceBase
 {
@@ -140,49 +141,46 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
 
         var response = new PullChangesResponse { CaughtUp = page.CaughtUp };
         var next = page.Next;
-        // Measuring every change costs as much as serialising it; a page whose upper bound
-        // fits (the usual case: 1,000 changes of a few KB) is not measured at all.
-        var measure = page.Changes.Sum(FeedChanges.SizeBound) > MaxResponseBytes;
-        if (!measure && !page.CaughtUp)
+        // A page whose upper bound fits in a response (the usual case: 1,000 changes of a few
+        // KB) cannot be cut, so its read-ahead starts before it is projected.
+        var mayCut = page.Changes.Sum(FeedChanges.SizeBound) > MaxResponseBytes;
+        if (!mayCut && !page.CaughtUp)
         {
             // Not cut, so the client's next cursor is the page's: the store reads that page
             // while this one is built, sent and parsed.
             readAhead.Start(page.Head.Epoch, scope, page.Next, limit);
         }
 
+        // The changes are written to the wire straight from the log rows (PullResponses); each
+        // one's exact size is known, so the 4 MiB cut measures rather than estimates.
+        var changes = new List<ProjectedChange>(page.Changes.Count);
         var bytes = 0;
         foreach (var logged in page.Changes)
         {
-            if (FeedChanges.Project(logged, scope, page.Head.Epoch) is not { } change)
+            if (ProjectedChange.Of(logged, scope, page.Head.Epoch) is not { } change)
             {
                 continue;
             }
 
-            if (!measure)
-            {
-                response.Changes.Add(change);
-                continue;
-            }
-
-            var size = change.CalculateSize();
-            if (response.Changes.Count > 0 && bytes + size > MaxResponseBytes)
+            if (changes.Count > 0 && bytes + change.Size > MaxResponseBytes)
             {
                 // Keep the response under the contract's 4 MiB: stop before this change.
-                next = response.Changes[^1].Sequence;
+                next = changes[^1].Logged.Sequence;
                 response.CaughtUp = false;
                 break;
             }
 
-            bytes += size;
-            response.Changes.Add(change);
+            bytes += change.Size;
+            changes.Add(change);
         }
 
-        if (measure && !response.CaughtUp)
+        if (mayCut && !response.CaughtUp)
         {
-            // Measured (and perhaps cut at 4 MiB): read ahead from where this response ends.
+            // Perhaps cut at 4 MiB: read ahead from where this response ends.
             readAhead.Start(page.Head.Epoch, scope, next, limit);
         }
 
+        PullResponses.Attach(response, changes);
         response.NextCursor = new FeedCursor(page.Head.Epoch, next, page.MarkAt(next)).Encode();
         return response;
     }
