@@ -310,10 +310,11 @@ public sealed class PostgresHubStore : SqlHubStore
             await listen.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        listening?.Invoke();
-        Signal.SetComplete(true);
         try
         {
+            // Complete before anyone is told LISTEN is in place.
+            Signal.SetComplete(true);
+            listening?.Invoke();
             while (true)
             {
                 await connection.WaitAsync(cancellationToken);
