@@ -32,6 +32,11 @@ internal sealed class BenchHub : IAsyncDisposable
     /// <summary>The hub's own store.</summary>
     public IHubStore Store => HubHost.Store(_app);
 
+    /// <summary>What the hub's PullChanges read-ahead has done so far.</summary>
+    public GridExchange.Hub.Services.ReadAheadCounts ReadAhead =>
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<GridExchange.Hub.Services.FeedReadAhead>(_app.Services).Counts;
+
     /// <summary>Starts a hub on the PostgreSQL database <paramref name="postgres"/>.</summary>
     public static async Task<BenchHub> StartAsync(string postgres, CancellationToken cancellationToken)
     {

@@ -83,6 +83,9 @@ internal static class PullBenchmark
         }
 
         var median = seconds.Select(Median).ToArray();
+        var readAhead = hub.ReadAhead;
+        Console.WriteLine(Report.Format(
+            $"  PullChanges read-ahead so far: {readAhead.Started:N0} pages read ahead, {readAhead.Used:N0} served, {readAhead.Expired:N0} expired, {readAhead.Evicted:N0} evicted, {readAhead.Failed:N0} failed"));
         for (var i = 0; i < paths.Length; i++)
         {
             Console.WriteLine(Report.Format($"  {paths[i].Name}: {paths[i].Expected:N0} rows, {string.Join(" / ", seconds[i].Select(s => s.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))} s"));
