@@ -11,29 +11,6 @@ public abstract partial class FeedEdgeCaseTests
 {
     private const int FourMiB = 4 * 1024 * 1024;
 
-    /// <summary>
-    /// A valid GeoJSON polygon of just under the 50,000-character cap (about 50 KB on the wire):
-    /// the largest single field a change may carry.
-    /// </summary>
-    private static string LargeBoundary(int variant)
-    {
-        const int Points = 2150;
-        var radius = 0.01 + (variant * 0.000001);
-        string Position(int k)
-        {
-            var angle = 2 * Math.PI * k / Points;
-            return string.Create(CultureInfo.InvariantCulture, $"[{121.4 + (radius * Math.Cos(angle)):F6},{37.5 + (radius * Math.Sin(angle)):F6}]");
-        }
-
-        var text = new StringBuilder("{\"type\":\"Polygon\",\"coordinates\":[[");
-        for (var k = 0; k < Points; k++)
-        {
-            text.Append(Position(k)).Append(',');
-        }
-
-        return text.Append(Position(0)).Append("]]}").ToString();
-    }
-
     [Fact]
     public async Task PullChanges_APageOfLargeChanges_IsCutUnder4MiB_AndPagingOnServesEveryChangeOnce()
     {

@@ -162,24 +162,8 @@ public abstract class ReadAheadHubFixture : HubFixture
 /// <summary><see cref="ReadAheadHubFixture"/> on the embedded store.</summary>
 public sealed class SqliteReadAheadHubFixture : ReadAheadHubFixture
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("gridx-readahead-").FullName;
-
     /// <inheritdoc />
-    protected override Task<HubInstance> StartAsync() => StartAsync(Path.Combine(_directory, "hub.db"), null);
-
-    /// <inheritdoc />
-    public override async Task DisposeAsync()
-    {
-        try
-        {
-            await base.DisposeAsync();
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    protected override Task<HubInstance> StartAsync() => StartAsync(NewSqlitePath("gridx-readahead-"), null);
 }
 
 /// <summary><see cref="ReadAheadHubFixture"/> on PostgreSQL.</summary>
@@ -334,25 +318,5 @@ public sealed class FeedReadAheadOnOffTests
                 batch.Clear();
             }
         }
-    }
-
-    /// <summary>A valid GeoJSON polygon of just under the 50,000-character cap (as in the paging edge cases).</summary>
-    private static string LargeBoundary(int variant)
-    {
-        const int Points = 2150;
-        var radius = 0.01 + (variant * 0.000001);
-        string Position(int k)
-        {
-            var angle = 2 * Math.PI * k / Points;
-            return string.Create(CultureInfo.InvariantCulture, $"[{121.4 + (radius * Math.Cos(angle)):F6},{37.5 + (radius * Math.Sin(angle)):F6}]");
-        }
-
-        var text = new StringBuilder("{\"type\":\"Polygon\",\"coordinates\":[[");
-        for (var k = 0; k < Points; k++)
-        {
-            text.Append(Position(k)).Append(',');
-        }
-
-        return text.Append(Position(0)).Append("]]}").ToString();
     }
 }

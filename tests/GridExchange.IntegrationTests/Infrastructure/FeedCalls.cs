@@ -88,6 +88,29 @@ public sealed record SnapshotRead(List<Change> Records, int Chunks, string LastT
 /// <summary>Feed calls many edge-case tests share: head cursor, pull to the end, snapshots.</summary>
 public static class FeedCalls
 {
+    /// <summary>
+    /// A valid GeoJSON polygon of just under the 50,000-character cap (about 50 KB on the wire):
+    /// the largest single field a change may carry. <paramref name="variant"/> makes each distinct.
+    /// </summary>
+    public static string LargeBoundary(int variant)
+    {
+        const int Points = 2150;
+        var radius = 0.01 + (variant * 0.000001);
+        string Position(int k)
+        {
+            var angle = 2 * Math.PI * k / Points;
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"[{121.4 + (radius * Math.Cos(angle)):F6},{37.5 + (radius * Math.Sin(angle)):F6}]");
+        }
+
+        var text = new System.Text.StringBuilder("{\"type\":\"Polygon\",\"coordinates\":[[");
+        for (var k = 0; k < Points; k++)
+        {
+            text.Append(Position(k)).Append(',');
+        }
+
+        return text.Append(Position(0)).Append("]]}").ToString();
+    }
+
     /// <summary>A scope that matches nothing in the sample (Beijing), so a pull returns the head at once.</summary>
     public static ChangeScope Nowhere => new() { RegionPrefixes = { "110000000000" } };
 

@@ -4,6 +4,7 @@ namespace GridExchange.IntegrationTests.Infrastructure;
 public abstract class HubFixture : IAsyncLifetime
 {
     private HubInstance? _hub;
+    private string? _directory;
 
     /// <summary>The running hub.</summary>
     public HubInstance Hub => _hub ?? throw new InvalidOperationException("The hub has not started.");
@@ -14,13 +15,31 @@ public abstract class HubFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync() => _hub = await StartAsync();
 
-    /// <inheritdoc />
-    public virtual async Task DisposeAsync()
+    /// <summary>A SQLite file in a new temporary folder (named from <paramref name="prefix"/>) that disposing removes.</summary>
+    protected string NewSqlitePath(string prefix)
     {
-        if (_hub is not null)
+        _directory = Directory.CreateTempSubdirectory(prefix).FullName;
+        return Path.Combine(_directory, "hub.db");
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        try
         {
-            await _hub.DisposeAsync();
-            Assert.True(_hub.ErrorLog.Errors.Count == 0, string.Join(Environment.NewLine, _hub.ErrorLog.Errors));
+            if (_hub is not null)
+            {
+                await _hub.DisposeAsync();
+                Assert.True(_hub.ErrorLog.Errors.Count == 0, string.Join(Environment.NewLine, _hub.ErrorLog.Errors));
+            }
+        }
+        finally
+        {
+            if (_directory is not null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(_directory, recursive: true);
+            }
         }
     }
 }
@@ -28,24 +47,8 @@ public abstract class HubFixture : IAsyncLifetime
 /// <summary>A hub on the embedded default: a SQLite file in a temporary folder, sample loaded.</summary>
 public sealed class SqliteHubFixture : HubFixture
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("gridx-sqlite-").FullName;
-
     /// <inheritdoc />
-    protected override Task<HubInstance> StartAsync() => HubInstance.StartAsync(Path.Combine(_directory, "hub.db"), null);
-
-    /// <inheritdoc />
-    public override async Task DisposeAsync()
-    {
-        try
-        {
-            await base.DisposeAsync();
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    protected override Task<HubInstance> StartAsync() => HubInstance.StartAsync(NewSqlitePath("gridx-sqlite-"), null);
 }
 
 /// <summary>A hub on its own PostgreSQL database, sample loaded.</summary>

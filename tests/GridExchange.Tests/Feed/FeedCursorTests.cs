@@ -26,8 +26,7 @@ public class FeedCursorTests
     {
         // Cursors handed out earlier stay valid only while the form is stable: pin it.
         var body = $"c3.{Epoch}.{sequence}.{mark}";
-        var checksum = Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
-        var expected = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
+        var expected = WithXxh3Checksum(body);
         Assert.Equal(expected, new FeedCursor(Epoch, sequence, mark).Encode());
     }
 
@@ -36,18 +35,15 @@ public class FeedCursorTests
     {
         // Issued by hubs before c3: accepted, with nothing to check against the log.
         var body = $"c2.{Epoch}.4711";
-        var checksum = Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
-        var unmarked = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
+        var unmarked = WithXxh3Checksum(body);
         Assert.True(FeedCursor.TryDecode(unmarked, out var cursor));
         Assert.Equal(new FeedCursor(Epoch, 4711, 0), cursor);
 
         // A c2 cursor with a mark added, or a c3 one without, is damage.
         var withMark = $"c2.{Epoch}.4711.5";
-        Assert.False(FeedCursor.TryDecode(System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
-            $"{withMark}.{Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(withMark)), 0, 6)}")), out _));
+        Assert.False(FeedCursor.TryDecode(WithXxh3Checksum(withMark), out _));
         var withoutMark = $"c3.{Epoch}.4711";
-        Assert.False(FeedCursor.TryDecode(System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
-            $"{withoutMark}.{Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(withoutMark)), 0, 6)}")), out _));
+        Assert.False(FeedCursor.TryDecode(WithXxh3Checksum(withoutMark), out _));
     }
 
     [Fact]
@@ -65,8 +61,7 @@ public class FeedCursorTests
         Assert.Equal(new FeedCursor(Epoch, 4711), cursor);
 
         // Each version's checksum is its own: a c1 body with a c2 checksum is damage.
-        var mixed = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes(
-            $"{body}.{Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6)}"));
+        var mixed = WithXxh3Checksum(body);
         Assert.False(FeedCursor.TryDecode(mixed, out _));
     }
 
@@ -101,4 +96,11 @@ public class FeedCursorTests
     [InlineData("", false)]
     [InlineData(null, false)]
     public void IsEpoch_AcceptsOnly32LowerHex(string? epoch, bool expected) => Assert.Equal(expected, FeedCursor.IsEpoch(epoch));
+
+    /// <summary>The text form of <paramref name="body"/> with its XXH3 checksum (versions c2 and c3), built independently of FeedCursor.</summary>
+    private static string WithXxh3Checksum(string body)
+    {
+        var checksum = Convert.ToHexStringLower(System.IO.Hashing.XxHash3.Hash(System.Text.Encoding.ASCII.GetBytes(body)), 0, 6);
+        return System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.ASCII.GetBytes($"{body}.{checksum}"));
+    }
 }
