@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Google.Protobuf;
@@ -59,14 +58,21 @@ internal readonly struct ProjectedChange
             return null;
         }
 
-        var committed = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(logged.CommittedAt);
+        // Timestamp's seconds and nanoseconds, without a Timestamp per change (commit times are
+        // after 1970, where the split is plain division).
+        var ticks = logged.CommittedAt.UtcTicks - DateTimeOffset.UnixEpoch.Ticks;
+        var (seconds, nanos) = ticks >= 0
+            ? (ticks / TimeSpan.TicksPerSecond, (int)(ticks % TimeSpan.TicksPerSecond) * 100)
+            : FromTimestamp(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(logged.CommittedAt));
         return new ProjectedChange(
             logged,
             seen,
             seen == ChangeOperation.Leave ? logged.OldRegionCode! : logged.RegionCode,
             new FeedCursor(epoch, logged.Sequence, FeedCursor.MarkOf(logged.CommittedAt)).Encode(),
-            committed.Seconds,
-            committed.Nanos);
+            seconds,
+            nanos);
+
+        static (long, int) FromTimestamp(Google.Protobuf.WellKnownTypes.Timestamp timestamp) => (timestamp.Seconds, timestamp.Nanos);
     }
 
     /// <summary>The size of committed_at's Timestamp message.</summary>
@@ -157,20 +163,13 @@ internal static class PullResponses
             return;
         }
 
+        // Written in place: a buffer writer hands out a span of at least the size asked for.
         var size = Size(response, changes);
         context.SetPayloadLength(size);
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            Write(response, changes, buffer.AsSpan(0, size));
-            var writer = context.GetBufferWriter();
-            writer.Write(buffer.AsSpan(0, size));
-            context.Complete();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var writer = context.GetBufferWriter();
+        Write(response, changes, writer.GetSpan(size)[..size]);
+        writer.Advance(size);
+        context.Complete();
     }
 
     private static int Size(PullChangesResponse response, List<ProjectedChange> changes)
