@@ -9,8 +9,8 @@ using NpgsqlTypes;
 namespace GridExchange.Storage.PostgreSql;
 
 /// <summary>
-/// The production store on PostgreSQL. Ingest uses binary COPY into a temporary staging
-/// table and one set-based merge, never a statement per row.
+/// The production store on PostgreSQL. Ingest uses binary COPY straight into the tables and
+/// one set-based update of existing records, never a statement per row.
 /// </summary>
 public sealed class PostgresHubStore : SqlHubStore
 {
