@@ -20,8 +20,19 @@ internal sealed class BenchHub : IAsyncDisposable
     {
         _app = app;
         Address = address;
-        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 });
+        // A bulk consumer's receive window: with SocketsHttpHandler's default (64 KiB, grown
+        // slowly) a 700 KB PullChanges page arrives in stop-start bursts; the README's client
+        // advice is the same setting.
+        var handler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = ReceiveWindow };
+        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 16 * 1024 * 1024,
+            HttpHandler = handler,
+        });
     }
+
+    /// <summary>The HTTP/2 stream receive window of the benchmark's channel (16 MiB).</summary>
+    public const int ReceiveWindow = 16 * 1024 * 1024;
 
     /// <summary>Where the hub listens.</summary>
     public Uri Address { get; }
