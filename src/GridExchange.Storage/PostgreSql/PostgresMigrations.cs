@@ -152,5 +152,11 @@ internal static class PostgresMigrations
             ALTER TABLE feed_head ADD COLUMN last_committed_at timestamptz;
             UPDATE feed_head SET last_committed_at = (SELECT committed_at FROM change_log WHERE seq = feed_head.last_seq) WHERE id = 1;
             """),
+        new(6, "stored answers are not compressed", """
+            -- A batch's answer (one result per change, ≈ 40 KB for 1,000) is written with every
+            -- batch and read back only when a request is repeated: pglz compression on the way
+            -- in cost more than the bytes it saved.
+            ALTER TABLE ingest_requests ALTER COLUMN response SET STORAGE EXTERNAL;
+            """),
     ];
 }

@@ -28,4 +28,20 @@ public sealed class PostgresStoreTests
         await using var command = new NpgsqlCommand("SELECT count(*) FROM schema_migrations", connection);
         Assert.Equal((long)applied.Count, (long)(await command.ExecuteScalarAsync(timeout.Token))!);
     }
+
+    [Fact]
+    public async Task Migrate_StoresBatchAnswersUncompressed()
+    {
+        var connectionString = await PostgresServer.NewDatabaseAsync("answers");
+        await using var store = new PostgresHubStore(connectionString);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await store.MigrateAsync(timeout.Token);
+
+        // 'e' = EXTERNAL: out of line when large, never pglz-compressed (migration 6).
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(timeout.Token);
+        await using var command = new NpgsqlCommand(
+            "SELECT attstorage FROM pg_attribute WHERE attrelid = 'ingest_requests'::regclass AND attname = 'response'", connection);
+        Assert.Equal('e', (char)(await command.ExecuteScalarAsync(timeout.Token))!);
+    }
 }
