@@ -1,4 +1,5 @@
 using System.Net;
+using GridExchange.Hub.Security;
 using GridExchange.Hub.Services;
 using GridExchange.Hub.Startup;
 using GridExchange.Storage;
@@ -38,6 +39,8 @@ public static class HubHost
 
         builder.Services.AddSingleton(_ => StoreFactory.Create(options));
         builder.Services.AddSingleton<HubInitializer>();
+        builder.Services.AddSingleton<CredentialBootstrap>();
+        builder.Services.AddSingleton<PeerAuthenticator>();
         builder.Services.AddTransient<Jobs.LogRetentionJob>();
         builder.Services.AddSingleton<FeedListener>();
         // TryAdd: a test may register its own (with a clock it controls) in `configure`.
@@ -51,6 +54,8 @@ public static class HubHost
             // INVALID_ARGUMENT / MESSAGE_TOO_LARGE from the service instead of a bare
             // RESOURCE_EXHAUSTED from the transport; beyond 8 MiB the transport refuses them.
             grpc.MaxReceiveMessageSize = 8 * 1024 * 1024;
+            // First: nothing runs for a caller that is not authenticated and admitted.
+            grpc.Interceptors.Add<AuthenticationInterceptor>();
             grpc.Interceptors.Add<NotYetAvailableInterceptor>();
             grpc.Interceptors.Add<StoreUnavailableInterceptor>();
         });

@@ -58,4 +58,35 @@ public sealed class HubOptions
     /// times the largest record (≈ 50 MB for 1,000 grids with 50 KB boundaries).
     /// </summary>
     public int FeedReadAheadPages { get; set; } = 64;
+
+    /// <summary>
+    /// Embedded development mode: HTTP/2 without TLS on loopback, and bearer tokens for the
+    /// sample's peers written to <see cref="DevTokensFile"/> (and printed) at first start. Unset
+    /// means: on for the embedded SQLite store, off on PostgreSQL.
+    /// </summary>
+    public bool? DevMode { get; set; }
+
+    /// <summary>Whether the hub runs in development mode, after applying the default.</summary>
+    public bool IsDevMode => DevMode ?? string.IsNullOrWhiteSpace(PostgreSql);
+
+    /// <summary>
+    /// How long a bearer-token look-up is reused, in seconds: a revoked token or a disabled peer
+    /// is refused within this time on every replica. 0 looks every call up.
+    /// </summary>
+    public int CredentialCacheSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Where the operator's token (peer <c>hub-admin</c>, role ADMIN) is written when the hub
+    /// creates it on first start, readable by the owner only. The hub keeps only its hash.
+    /// </summary>
+    public string AdminTokenFile { get; set; } = Path.Combine("data", "admin.token");
+
+    /// <summary>Issue a new operator token at start-up (revoking the old one) and write it to <see cref="AdminTokenFile"/>.</summary>
+    public bool ResetAdminToken { get; set; }
+
+    /// <summary>The jurisdiction of the <c>hub-admin</c> peer created on first start (12 digits).</summary>
+    public string AdminRegionCode { get; set; } = "370000000000";
+
+    /// <summary>Development mode only: where the sample peers' tokens are written at first start.</summary>
+    public string DevTokensFile { get; set; } = Path.Combine("data", "dev-tokens.txt");
 }

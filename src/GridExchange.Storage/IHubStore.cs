@@ -64,6 +64,23 @@ public interface IHubStore : IAsyncDisposable
     /// <summary>A registered peer by id, or null.</summary>
     Task<Peer?> GetPeerAsync(string peerId, CancellationToken cancellationToken);
 
+    /// <summary>Registered peers in id order after <paramref name="afterId"/> (null: from the first), at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<Peer>> ListPeersAsync(string? afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The credential whose token text hashes to <paramref name="tokenSha256"/> (SHA-256), with its peer; null if none.</summary>
+    Task<PeerCredential?> FindCredentialAsync(ReadOnlyMemory<byte> tokenSha256, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a live credential for <paramref name="peerId"/> by its token's SHA-256; with
+    /// <paramref name="revokeOthers"/> the peer's other live credentials are revoked in the same
+    /// transaction (rotation). Storing a hash this peer already holds live changes nothing; a
+    /// hash held by another peer, or revoked, throws.
+    /// </summary>
+    Task IssueCredentialAsync(string peerId, ReadOnlyMemory<byte> tokenSha256, bool revokeOthers, CancellationToken cancellationToken);
+
+    /// <summary>Revokes every live credential of <paramref name="peerId"/>; returns how many.</summary>
+    Task<int> RevokeCredentialsAsync(string peerId, CancellationToken cancellationToken);
+
     /// <summary>Reads one live (not deleted) entity by type and key, or null.</summary>
     Task<EntityRecord?> GetAsync(EntityType type, string key, CancellationToken cancellationToken);
 
@@ -81,6 +98,13 @@ public interface IHubStore : IAsyncDisposable
     /// <summary>Round trip to the database, for health checks.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A stored bearer-token credential (the token itself is never stored).</summary>
+/// <param name="PeerId">The peer the token belongs to.</param>
+/// <param name="IssuedAt">When it was issued.</param>
+/// <param name="RevokedAt">When it was revoked; null while live.</param>
+/// <param name="Peer">The peer's registration; null if the peer row is gone.</param>
+public sealed record PeerCredential(string PeerId, DateTimeOffset IssuedAt, DateTimeOffset? RevokedAt, Peer? Peer);
 
 /// <summary>One entity's current state.</summary>
 /// <param name="Type">The entity type.</param>

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
+using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -22,7 +23,7 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
     {
         ReadRequests.ValidateEntityId(request.CaseId, "case_id");
         var record = await ReadRequests.GetRequiredAsync(
-            store, EntityType.Case, "Case", request.CaseId, Case.Parser, context.CancellationToken);
+            store, context.Caller(), EntityType.Case, "Case", request.CaseId, Case.Parser, context.CancellationToken);
         return new GetCaseResponse { CaseRecord = record };
     }
 
@@ -30,7 +31,7 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
     {
         var ct = context.CancellationToken;
         var limit = EntityPages.Size(request.PageSize);
-        var prefix = await ReadRequests.ResolveAncestorAsync(store, request.AncestorCode, ct);
+        var prefix = await ReadRequests.ResolveAncestorAsync(store, context.Caller(), EntityType.Case, request.AncestorCode, ct);
         var states = ReadRequests.EnumFilter(request.States, "states", unspecifiedMatchesData: false);
         // A source that runs its own workflow may leave the warning colour unset.
         var colors = ReadRequests.EnumFilter(request.WarningColors, "warning_colors", unspecifiedMatchesData: true);
@@ -54,7 +55,7 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
     {
         ReadRequests.ValidateEntityId(request.ServiceRequestId, "service_request_id");
         var record = await ReadRequests.GetRequiredAsync(
-            store, EntityType.ServiceRequest, "ServiceRequest", request.ServiceRequestId, ServiceRequest.Parser, context.CancellationToken);
+            store, context.Caller(), EntityType.ServiceRequest, "ServiceRequest", request.ServiceRequestId, ServiceRequest.Parser, context.CancellationToken);
         return new GetServiceRequestResponse { ServiceRequest = record };
     }
 
@@ -62,7 +63,7 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
     {
         var ct = context.CancellationToken;
         var limit = EntityPages.Size(request.PageSize);
-        var prefix = await ReadRequests.ResolveAncestorAsync(store, request.AncestorCode, ct);
+        var prefix = await ReadRequests.ResolveAncestorAsync(store, context.Caller(), EntityType.ServiceRequest, request.AncestorCode, ct);
         var states = ReadRequests.EnumFilter(request.States, "states", unspecifiedMatchesData: false);
         var worker = request.GridWorkerNumber;
         if (worker.Length > 0 && !GridWorkerNumber.TryParse(worker, out _))

@@ -3,6 +3,7 @@ using Grpc.Core;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Feed;
+using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -23,7 +24,8 @@ internal sealed partial class ExchangeGrpcService
         ExportSnapshotRequest request, IServerStreamWriter<ExportSnapshotResponse> responseStream, ServerCallContext context)
     {
         var cancellation = context.CancellationToken;
-        var scope = FeedRequests.Scope(request.Scope, "scope");
+        var scope = FeedRequests.Scope(request.Scope, "scope", context.Caller());
+        var grant = new GrantCheck(authenticator, context, request.Scope, scope, clock);
         var binding = SnapshotTokens.Binding(scope);
         var resume = string.IsNullOrEmpty(request.ResumeToken) ? null : SnapshotTokens.Decode(binding, request.ResumeToken);
 
@@ -55,6 +57,7 @@ internal sealed partial class ExchangeGrpcService
 
             chunk.ResumeToken = SnapshotTokens.Encode(binding,
                 new SnapshotPosition(head.Epoch, asOf, snapshotTime, last!.Value.Item1, last.Value.Item2, count, clock.GetUtcNow()));
+            await grant.EnsureAsync();
             await responseStream.WriteAsync(new ExportSnapshotResponse { Chunk = chunk }, cancellation);
             chunk = new SnapshotChunk();
             chunkBytes = 0;
@@ -175,6 +178,18 @@ internal sealed partial class ExchangeGrpcService
         if (request.EntityType == EntityType.Unspecified || !System.Enum.IsDefined(request.EntityType))
         {
             throw RpcErrors.InvalidArgument("entity_type", ErrorReasons.UnsupportedEntityType, "entity_type must name an entity type.");
+        }
+
+        var caller = context.Caller();
+        if (!caller.Covers(root.Value))
+        {
+            throw FeedRequests.OutOfJurisdiction("region_code",
+                $"region_code '{root.Value}' lies outside the jurisdiction of peer '{caller.PeerId}' ({caller.RegionCode}).");
+        }
+
+        if (!caller.MayRead(request.EntityType))
+        {
+            throw FeedRequests.OutOfJurisdiction("entity_type", $"Peer '{caller.PeerId}' is not granted entity type {request.EntityType}.");
         }
 
         var depth = request.Depth == RegionLevel.Unspecified ? RegionLevel.Grid : request.Depth;

@@ -5,6 +5,8 @@ using Grpc.Core;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
+using GridExchange.Domain.Security;
+using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -15,7 +17,8 @@ namespace GridExchange.Hub.Services;
 /// (<see cref="IngestPlanner"/>, <see cref="FeedScope"/>), ordering and atomicity the store's.
 /// </summary>
 [BindServiceMethod(typeof(ExchangeServiceBinding), nameof(ExchangeServiceBinding.BindService))]
-internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead)
+internal sealed partial class ExchangeGrpcService(
+    IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead, PeerAuthenticator authenticator)
     : ExchangeService.ExchangeServiceBase
 {
     /// <summary>Most changes per SubmitChanges request.</summary>
@@ -61,8 +64,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                 $"A batch holds at most {MaxChangesPerBatch} changes; this one has {request.Changes.Count}.");
         }
 
-        var peer = await store.GetPeerAsync(request.SourceSystem, context.CancellationToken);
-        var jurisdiction = SourceOf(peer, request.SourceSystem);
+        var jurisdiction = SourceOf(context.Caller(), request.SourceSystem);
 
         var results = new ChangeResult?[request.Changes.Count];
         var valid = new List<ValidChange>(request.Changes.Count);
@@ -111,8 +113,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
     public override async Task<GetSourceCheckpointResponse> GetSourceCheckpoint(GetSourceCheckpointRequest request, ServerCallContext context)
     {
         RequireText(request.SourceSystem, "source_system", 64);
-        var peer = await store.GetPeerAsync(request.SourceSystem, context.CancellationToken);
-        _ = SourceOf(peer, request.SourceSystem);
+        _ = SourceOf(context.Caller(), request.SourceSystem);
         var checkpoint = await store.GetSourceCheckpointAsync(request.SourceSystem, context.CancellationToken);
         return checkpoint is null
             ? new GetSourceCheckpointResponse()
@@ -126,7 +127,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
     /// <inheritdoc />
     public override async Task<PullChangesResponse> PullChanges(PullChangesRequest request, ServerCallContext context)
     {
-        var scope = FeedRequests.Scope(request.Scope, "scope");
+        var scope = FeedRequests.Scope(request.Scope, "scope", context.Caller());
         var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
         var limit = FeedRequests.PageSize(request.PageSize, DefaultPullPage);
         // A page read ahead for this very cursor (same epoch, scope and page size) when the
@@ -189,7 +190,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
     public override async Task SubscribeChanges(
         SubscribeChangesRequest request, IServerStreamWriter<SubscribeChangesResponse> responseStream, ServerCallContext context)
     {
-        var scope = FeedRequests.Scope(request.Scope, "scope");
+        var scope = FeedRequests.Scope(request.Scope, "scope", context.Caller());
         var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
         var heartbeat = HeartbeatInterval(request.HeartbeatInterval);
         // A subscription ends when the client goes or the hub stops: on shutdown the client gets
@@ -199,7 +200,8 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         var cancellation = linked.Token;
         try
         {
-            await TailAsync(scope, cursor, heartbeat, responseStream, cancellation);
+            var grant = new GrantCheck(authenticator, context, request.Scope, scope, clock);
+            await TailAsync(scope, cursor, heartbeat, grant, responseStream, cancellation);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
@@ -213,7 +215,8 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
     }
 
     private async Task TailAsync(
-        FeedScope scope, FeedCursor? cursor, TimeSpan heartbeat, IServerStreamWriter<SubscribeChangesResponse> responseStream, CancellationToken cancellation)
+        FeedScope scope, FeedCursor? cursor, TimeSpan heartbeat, GrantCheck grant,
+        IServerStreamWriter<SubscribeChangesResponse> responseStream, CancellationToken cancellation)
     {
         var after = cursor?.Sequence ?? 0;
         var first = true;
@@ -237,6 +240,7 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
                 // retention while connected must be told to re-snapshot, not skip silently.
                 FeedRequests.EnsureResumable(first ? cursor : new FeedCursor(page.Head.Epoch, after), page.Head, page.AfterMark);
                 first = false;
+                await grant.EnsureAsync();
 
                 // A page goes out as one flush: every message but the last is only buffered, so a
                 // replay is not a network write per change.
@@ -330,26 +334,17 @@ internal sealed partial class ExchangeGrpcService(IHubStore store, TimeProvider 
         return requested.ToTimeSpan();
     }
 
-    private static SourceJurisdiction SourceOf(Peer? peer, string sourceSystem)
+    // A source submits only as itself: its jurisdiction is the authenticated peer's.
+    private static SourceJurisdiction SourceOf(Caller caller, string sourceSystem)
     {
-        if (peer is null)
+        if (!string.Equals(caller.PeerId, sourceSystem, StringComparison.Ordinal))
         {
             throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.RoleNotGranted,
-                $"'{sourceSystem}' is not a registered source system.");
+                $"source_system '{sourceSystem}' is not the caller's own peer id ('{caller.PeerId}').",
+                new Dictionary<string, string> { ["field"] = "source_system" });
         }
 
-        if (!peer.Enabled)
-        {
-            throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.PeerDisabled, $"Peer '{sourceSystem}' is disabled.");
-        }
-
-        if (!peer.Roles.Contains(PeerRole.Source))
-        {
-            throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.RoleNotGranted,
-                $"Peer '{sourceSystem}' does not hold the SOURCE role.");
-        }
-
-        return new SourceJurisdiction(peer.Id, peer.RegionCode);
+        return new SourceJurisdiction(caller.PeerId, caller.RegionCode);
     }
 
     private static void RequireText(string value, string field, int maxLength)

@@ -2,6 +2,7 @@ using Grpc.Core;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Feed;
+using GridExchange.Domain.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -13,15 +14,19 @@ internal static class FeedRequests
     /// <summary>Most region prefixes in one scope.</summary>
     public const int MaxPrefixes = 100;
 
-    /// <summary>Parses a request scope; an absent scope reads everything.</summary>
-    /// <exception cref="RpcException">INVALID_ARGUMENT naming the bad field.</exception>
-    public static FeedScope Scope(ChangeScope? scope, string field)
+    /// <summary>
+    /// Parses a request scope and limits it to what <paramref name="caller"/> may read: no region
+    /// prefixes means the caller's whole jurisdiction, no entity types the types it is granted.
+    /// Checked on every request, so a cursor or resume token never widens a grant.
+    /// </summary>
+    /// <exception cref="RpcException">
+    /// INVALID_ARGUMENT naming the bad field; PERMISSION_DENIED, OUT_OF_JURISDICTION for a
+    /// prefix outside the caller's jurisdiction or an entity type it is not granted.
+    /// </exception>
+    public static FeedScope Scope(ChangeScope? scope, string field, Caller caller)
     {
-        if (scope is null)
-        {
-            return FeedScope.All;
-        }
-
+        ArgumentNullException.ThrowIfNull(caller);
+        scope ??= new ChangeScope();
         if (scope.RegionPrefixes.Count > MaxPrefixes)
         {
             throw RpcErrors.InvalidArgument($"{field}.region_prefixes", ErrorReasons.TooManyItems,
@@ -31,6 +36,11 @@ internal static class FeedRequests
         for (var i = 0; i < scope.RegionPrefixes.Count; i++)
         {
             RpcErrors.ThrowIfInvalid(ScopeCode.Validate(scope.RegionPrefixes[i]), $"{field}.region_prefixes[{i}]");
+            if (!caller.Covers(scope.RegionPrefixes[i]))
+            {
+                throw OutOfJurisdiction($"{field}.region_prefixes[{i}]",
+                    $"region_prefixes[{i}] '{scope.RegionPrefixes[i]}' lies outside the jurisdiction of peer '{caller.PeerId}' ({caller.RegionCode}).");
+            }
         }
 
         for (var i = 0; i < scope.EntityTypes.Count; i++)
@@ -41,10 +51,23 @@ internal static class FeedRequests
                 throw RpcErrors.InvalidArgument($"{field}.entity_types[{i}]", ErrorReasons.UnsupportedEntityType,
                     $"entity_types[{i}] is not an entity type.");
             }
+
+            if (!caller.MayRead(type))
+            {
+                throw OutOfJurisdiction($"{field}.entity_types[{i}]",
+                    $"Peer '{caller.PeerId}' is not granted entity type {type}.");
+            }
         }
 
-        return FeedScope.Create(scope.RegionPrefixes, scope.EntityTypes);
+        return FeedScope.Create(
+            scope.RegionPrefixes.Count > 0 ? scope.RegionPrefixes : [caller.RegionCode],
+            scope.EntityTypes.Count > 0 ? scope.EntityTypes : caller.EntityTypes);
     }
+
+    /// <summary>PERMISSION_DENIED, OUT_OF_JURISDICTION, naming the field that asked too much.</summary>
+    public static RpcException OutOfJurisdiction(string field, string message) =>
+        RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.OutOfJurisdiction, message,
+            new Dictionary<string, string> { ["field"] = field });
 
     /// <summary>The sequence a cursor points after; an empty cursor means the start of the log.</summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT, INVALID_CURSOR for text that is no cursor.</exception>

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -20,7 +21,7 @@ internal sealed class PopulationGrpcService(IHubStore store) : PopulationService
     {
         ReadRequests.ValidateEntityId(request.PersonId, "person_id");
         var person = await ReadRequests.GetRequiredAsync(
-            store, EntityType.Person, "Person", request.PersonId, Person.Parser, context.CancellationToken);
+            store, context.Caller(), EntityType.Person, "Person", request.PersonId, Person.Parser, context.CancellationToken);
         return new GetPersonResponse { Person = person };
     }
 
@@ -36,7 +37,7 @@ internal sealed class PopulationGrpcService(IHubStore store) : PopulationService
 
         var ct = context.CancellationToken;
         var limit = EntityPages.Size(request.PageSize);
-        var prefix = await ReadRequests.ResolveAncestorAsync(store, request.AncestorCode, ct);
+        var prefix = await ReadRequests.ResolveAncestorAsync(store, context.Caller(), EntityType.Person, request.AncestorCode, ct);
         var tags = ReadRequests.EnumFilter(request.TagKinds, "tag_kinds", unspecifiedMatchesData: false);
 
         var (persons, next) = await EntityPages.ReadAsync(
@@ -50,7 +51,7 @@ internal sealed class PopulationGrpcService(IHubStore store) : PopulationService
     {
         ReadRequests.ValidateEntityId(request.HouseId, "house_id");
         var house = await ReadRequests.GetRequiredAsync(
-            store, EntityType.House, "House", request.HouseId, House.Parser, context.CancellationToken);
+            store, context.Caller(), EntityType.House, "House", request.HouseId, House.Parser, context.CancellationToken);
         return new GetHouseResponse { House = house };
     }
 
@@ -58,7 +59,7 @@ internal sealed class PopulationGrpcService(IHubStore store) : PopulationService
     {
         var ct = context.CancellationToken;
         var limit = EntityPages.Size(request.PageSize);
-        var prefix = await ReadRequests.ResolveAncestorAsync(store, request.AncestorCode, ct);
+        var prefix = await ReadRequests.ResolveAncestorAsync(store, context.Caller(), EntityType.House, request.AncestorCode, ct);
         // HAZARD_TYPE_UNSPECIFIED is real data: a house not assessed yet.
         var hazards = ReadRequests.EnumFilter(request.Hazards, "hazards", unspecifiedMatchesData: true);
         var rentalOnly = request.RentalOnly;
@@ -74,7 +75,7 @@ internal sealed class PopulationGrpcService(IHubStore store) : PopulationService
     {
         ReadRequests.ValidateEntityId(request.HouseholdId, "household_id");
         var household = await ReadRequests.GetRequiredAsync(
-            store, EntityType.Household, "Household", request.HouseholdId, Household.Parser, context.CancellationToken);
+            store, context.Caller(), EntityType.Household, "Household", request.HouseholdId, Household.Parser, context.CancellationToken);
         return new GetHouseholdResponse { Household = household };
     }
 
@@ -82,7 +83,7 @@ internal sealed class PopulationGrpcService(IHubStore store) : PopulationService
     {
         var ct = context.CancellationToken;
         var limit = EntityPages.Size(request.PageSize);
-        var prefix = await ReadRequests.ResolveAncestorAsync(store, request.AncestorCode, ct);
+        var prefix = await ReadRequests.ResolveAncestorAsync(store, context.Caller(), EntityType.Household, request.AncestorCode, ct);
 
         var (households, next) = await EntityPages.ReadAsync(
             $"ListHouseholds|{request.AncestorCode}", request.PageToken, limit,

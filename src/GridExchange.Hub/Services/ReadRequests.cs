@@ -2,6 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
+using GridExchange.Domain.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -46,24 +47,47 @@ internal static class ReadRequests
         }
     }
 
-    /// <summary>Reads and parses one entity by id.</summary>
-    /// <exception cref="Grpc.Core.RpcException">NOT_FOUND when no such entity is stored.</exception>
+    /// <summary>Reads and parses one entity by id, if <paramref name="caller"/> may see it.</summary>
+    /// <exception cref="Grpc.Core.RpcException">
+    /// NOT_FOUND when no such entity is stored, or it lies outside the caller's jurisdiction or
+    /// granted entity types (the caller cannot tell the two apart).
+    /// </exception>
     public static async Task<T> GetRequiredAsync<T>(
-        IHubStore store, EntityType type, string name, string key, MessageParser<T> parser, CancellationToken cancellationToken)
+        IHubStore store, Caller caller, EntityType type, string name, string key, MessageParser<T> parser, CancellationToken cancellationToken)
         where T : IMessage<T>
     {
-        var record = await store.GetAsync(type, key, cancellationToken) ?? throw RpcErrors.NotFound(name, key);
+        var record = await store.GetAsync(type, key, cancellationToken);
+        if (record is null || !caller.MayRead(type) || !caller.Covers(record.ScopeCode))
+        {
+            throw RpcErrors.NotFound(name, key);
+        }
+
         return EntityRecords.Parse(record, parser);
     }
 
     /// <summary>
-    /// Checks <c>ancestor_code</c> (a 12-digit region code or a 15-digit grid code) and that the
-    /// region or grid exists, and returns the prefix every scope code under it starts with.
+    /// Checks <c>ancestor_code</c> (a 12-digit region code or a 15-digit grid code), that it lies
+    /// in the caller's jurisdiction, that the caller may read <paramref name="listed"/>, and that
+    /// the region or grid exists; returns the prefix every scope code under it starts with.
     /// </summary>
-    /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT (REQUIRED_FIELD, INVALID_CODE) or NOT_FOUND.</exception>
-    public static async Task<string> ResolveAncestorAsync(IHubStore store, string ancestorCode, CancellationToken cancellationToken)
+    /// <exception cref="Grpc.Core.RpcException">
+    /// INVALID_ARGUMENT (REQUIRED_FIELD, INVALID_CODE), PERMISSION_DENIED (OUT_OF_JURISDICTION) or NOT_FOUND.
+    /// </exception>
+    public static async Task<string> ResolveAncestorAsync(
+        IHubStore store, Caller caller, EntityType listed, string ancestorCode, CancellationToken cancellationToken)
     {
         RpcErrors.ThrowIfInvalid(ScopeCode.Validate(ancestorCode), "ancestor_code");
+        if (!caller.Covers(ancestorCode))
+        {
+            throw FeedRequests.OutOfJurisdiction("ancestor_code",
+                $"ancestor_code '{ancestorCode}' lies outside the jurisdiction of peer '{caller.PeerId}' ({caller.RegionCode}).");
+        }
+
+        if (!caller.MayRead(listed))
+        {
+            throw FeedRequests.OutOfJurisdiction("ancestor_code", $"Peer '{caller.PeerId}' is not granted entity type {listed}.");
+        }
+
         ScopeCode.TryParseAny(ancestorCode, out var level, out var prefix);
         var (type, name) = level == DivisionLevel.Grid ? (EntityType.Grid, "Grid") : (EntityType.Region, "Region");
         _ = await store.GetAsync(type, ancestorCode, cancellationToken) ?? throw RpcErrors.NotFound(name, ancestorCode);

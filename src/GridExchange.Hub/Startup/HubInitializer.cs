@@ -8,14 +8,21 @@ namespace GridExchange.Hub.Startup;
 /// <summary>
 /// Runs before the hub accepts calls: applies migrations, then loads the sample province into
 /// an empty store through the same ingest path as SubmitChanges, so the sample is in the change
-/// feed too. A store that already holds data is never reloaded.
+/// feed too. A store that already holds data is never reloaded. Then issues first-start
+/// credentials (<see cref="CredentialBootstrap"/>).
 /// </summary>
-internal sealed partial class HubInitializer(IHubStore store, IOptions<HubOptions> options, ILogger<HubInitializer> logger)
+internal sealed partial class HubInitializer(IHubStore store, IOptions<HubOptions> options, CredentialBootstrap credentials, ILogger<HubInitializer> logger)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await store.MigrateAsync(cancellationToken);
         LogMigrated(store.Kind);
+        await LoadSampleAsync(cancellationToken);
+        await credentials.RunAsync(cancellationToken);
+    }
+
+    private async Task LoadSampleAsync(CancellationToken cancellationToken)
+    {
         if (!options.Value.ShouldLoadSample || !await store.IsEmptyAsync(cancellationToken))
         {
             return;

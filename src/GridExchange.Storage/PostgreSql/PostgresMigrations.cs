@@ -158,5 +158,17 @@ internal static class PostgresMigrations
             -- in cost more than the bytes it saved.
             ALTER TABLE ingest_requests ALTER COLUMN response SET STORAGE EXTERNAL;
             """),
+        new(7, "peer credentials: bearer tokens kept as hashes", """
+            -- A peer's bearer tokens, by the SHA-256 of the token text: the hub never stores a
+            -- token it could hand out again. A token is live while revoked_at is NULL and its
+            -- peer is enabled; rotating revokes the others in the same transaction.
+            CREATE TABLE peer_credentials (
+                token_sha256 bytea        PRIMARY KEY,
+                peer_id      text        NOT NULL,
+                issued_at    timestamptz NOT NULL,
+                revoked_at   timestamptz
+            );
+            CREATE INDEX ix_peer_credentials_peer ON peer_credentials (peer_id);
+            """),
     ];
 }

@@ -150,5 +150,17 @@ internal static class SqliteMigrations
             ALTER TABLE feed_head ADD COLUMN last_committed_at INTEGER;
             UPDATE feed_head SET last_committed_at = (SELECT committed_at FROM change_log WHERE seq = feed_head.last_seq) WHERE id = 1;
             """),
+        new(7, "peer credentials: bearer tokens kept as hashes", """
+            -- A peer's bearer tokens, by the SHA-256 of the token text: the hub never stores a
+            -- token it could hand out again. A token is live while revoked_at is NULL and its
+            -- peer is enabled; rotating revokes the others in the same transaction.
+            CREATE TABLE peer_credentials (
+                token_sha256 BLOB        PRIMARY KEY,
+                peer_id      TEXT        NOT NULL,
+                issued_at    INTEGER NOT NULL,
+                revoked_at   INTEGER
+            );
+            CREATE INDEX ix_peer_credentials_peer ON peer_credentials (peer_id);
+            """),
     ];
 }

@@ -1,4 +1,8 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using GridExchange.Domain.Security;
+using GridExchange.V1;
 using GridExchange.Hub;
 using GridExchange.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -15,10 +19,12 @@ namespace GridExchange.Benchmarks.Infrastructure;
 internal sealed class BenchHub : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _secrets;
 
-    private BenchHub(WebApplication app, Uri address)
+    private BenchHub(WebApplication app, Uri address, string secrets)
     {
         _app = app;
+        _secrets = secrets;
         Address = address;
         // A bulk consumer's receive window: with SocketsHttpHandler's default (64 KiB, grown
         // slowly) a 700 KB PullChanges page arrives in stop-start bursts; the README's client
@@ -40,6 +46,23 @@ internal sealed class BenchHub : IAsyncDisposable
     /// <summary>The channel every client of the run shares.</summary>
     public GrpcChannel Channel { get; }
 
+    /// <summary>Calls as the benchmark's consumer: CONSUMER over the whole province, every data class.</summary>
+    public CallInvoker Consumer { get; private set; } = null!;
+
+    /// <summary>Registers <paramref name="peer"/> with a new token; returns calls made as that peer.</summary>
+    public async Task<CallInvoker> RegisterAsync(Peer peer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        await Store.UpsertPeerAsync(peer, cancellationToken);
+        var token = BearerTokens.NewToken();
+        await Store.IssueCredentialAsync(peer.Id, BearerTokens.Hash(token), revokeOthers: false, cancellationToken);
+        return Channel.Intercept(metadata =>
+        {
+            metadata.Add("authorization", "Bearer " + token);
+            return metadata;
+        });
+    }
+
     /// <summary>The hub's own store.</summary>
     public IHubStore Store => HubHost.Store(_app);
 
@@ -51,8 +74,10 @@ internal sealed class BenchHub : IAsyncDisposable
     /// <summary>Starts a hub on the PostgreSQL database <paramref name="postgres"/>.</summary>
     public static async Task<BenchHub> StartAsync(string postgres, CancellationToken cancellationToken)
     {
+        var secrets = Directory.CreateTempSubdirectory("gridx-bench-secrets-").FullName;
         var settings = new Dictionary<string, string?>
         {
+            ["GridExchange:AdminTokenFile"] = Path.Combine(secrets, "admin.token"),
             ["GridExchange:Port"] = "0",
             ["GridExchange:PostgreSql"] = postgres,
             ["GridExchange:LoadSampleOnFirstStart"] = "false",
@@ -61,7 +86,18 @@ internal sealed class BenchHub : IAsyncDisposable
         };
         var app = HubHost.Build([], builder => builder.Configuration.AddInMemoryCollection(settings));
         var address = await HubHost.StartAsync(app, cancellationToken);
-        return new BenchHub(app, address);
+        var hub = new BenchHub(app, address, secrets);
+        hub.Consumer = await hub.RegisterAsync(new Peer
+        {
+            Id = "bench-consumer",
+            Name = "benchmark consumer",
+            Level = RegionLevel.Province,
+            RegionCode = "370000000000",
+            Roles = { PeerRole.Consumer },
+            DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
+            Enabled = true,
+        }, cancellationToken);
+        return hub;
     }
 
     /// <inheritdoc />
@@ -71,5 +107,6 @@ internal sealed class BenchHub : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
+        Directory.Delete(_secrets, recursive: true);
     }
 }

@@ -29,7 +29,7 @@ internal static class PullBenchmark
 
     public static async Task RunAsync(string connectionString, BenchHub hub, BenchmarkOptions options, Report report, CancellationToken cancellationToken)
     {
-        var client = new ExchangeService.ExchangeServiceClient(hub.Channel);
+        var client = new ExchangeService.ExchangeServiceClient(hub.Consumer);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var store = hub.Store;
         var countyScope = new ChangeScope { RegionPrefixes = { PersonWorkload.RegionOf(County) } };

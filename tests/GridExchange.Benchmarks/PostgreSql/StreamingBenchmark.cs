@@ -26,17 +26,19 @@ internal static class StreamingBenchmark
     {
         var clock = TimeProvider.System;
         var county = PersonWorkload.Counties[0];
-        await hub.Store.UpsertPeerAsync(new Peer
+        // The county submits as itself and follows its own county (roles SOURCE and CONSUMER).
+        var calls = await hub.RegisterAsync(new Peer
         {
             Id = PersonWorkload.SourceOf(county),
             Name = "benchmark county system",
             Level = RegionLevel.County,
             RegionCode = PersonWorkload.RegionOf(county),
-            Roles = { PeerRole.Source, PeerRole.Sink },
+            Roles = { PeerRole.Source, PeerRole.Consumer },
+            DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
             Enabled = true,
         }, cancellationToken);
 
-        var client = new ExchangeService.ExchangeServiceClient(hub.Channel);
+        var client = new ExchangeService.ExchangeServiceClient(calls);
         var workload = new PersonWorkload(seed: 3, changePrefix: "stream");
         var head = await hub.Store.GetFeedHeadAsync(cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

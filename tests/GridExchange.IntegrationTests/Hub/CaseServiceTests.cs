@@ -369,32 +369,35 @@ public abstract class CaseServiceTests(HubFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task WriteRpcs_AreUnimplementedNotYetAvailable()
     {
+        // Called by a source (the write RPCs need role SOURCE; the province test peer has none).
         var caseId = _truth.Cases.Keys.First();
         var requestId = _truth.ServiceRequests.Keys.First();
         await ErrorAssert.ThrowsAsync(
             () => Client.ReportCaseAsync(
                 new ReportCaseRequest { RequestId = "r-1", CaseRecord = new Case { GridCode = _truth.Grids.Keys.First(), Kind = CaseKind.Other } },
-                deadline: Calls.Deadline()).ResponseAsync,
+                headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
         await ErrorAssert.ThrowsAsync(
             () => Client.TransitionCaseAsync(
-                new TransitionCaseRequest { RequestId = "r-2", CaseId = caseId, Action = CaseAction.Accept }, deadline: Calls.Deadline()).ResponseAsync,
+                new TransitionCaseRequest { RequestId = "r-2", CaseId = caseId, Action = CaseAction.Accept }, headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
         await ErrorAssert.ThrowsAsync(
             () => Client.ReportServiceRequestAsync(
                 new ReportServiceRequestRequest { RequestId = "r-3", ServiceRequest = new ServiceRequest { GridCode = _truth.Grids.Keys.First() } },
-                deadline: Calls.Deadline()).ResponseAsync,
+                headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
         await ErrorAssert.ThrowsAsync(
             () => Client.TransitionServiceRequestAsync(
                 new TransitionServiceRequestRequest { RequestId = "r-4", ServiceRequestId = requestId, Action = ServiceRequestAction.Accept },
-                deadline: Calls.Deadline()).ResponseAsync,
+                headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
 
         // Nothing was written: the case is unchanged.
         var after = await Client.GetCaseAsync(new GetCaseRequest { CaseId = caseId }, deadline: Calls.Deadline());
         Assert.Equal(_truth.Cases[caseId], after.CaseRecord);
     }
+
+    private static Grpc.Core.Metadata AsSource => TestPeers.As("province-37");
 
     private string Prefix(string code) => code.Length == 15
         ? code

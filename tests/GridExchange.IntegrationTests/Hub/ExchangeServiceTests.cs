@@ -63,7 +63,7 @@ public abstract class ExchangeServiceTests(HubFixture fixture) : IAsyncLifetime
     }
 
     private async Task<string> HeadCursorAsync() =>
-        (await Client.PullChangesAsync(new PullChangesRequest { Cursor = "", Scope = new ChangeScope { RegionPrefixes = { "110000000000" } }, PageSize = 1 },
+        (await Client.PullChangesAsync(new PullChangesRequest { Cursor = "", Scope = new ChangeScope { RegionPrefixes = { "370699000000" } }, PageSize = 1 },
             deadline: Calls.Deadline())).NextCursor;
 
     [Fact]
@@ -180,7 +180,7 @@ public abstract class ExchangeServiceTests(HubFixture fixture) : IAsyncLifetime
             RequestId = Guid.NewGuid().ToString(),
             SourceSystem = "nobody",
             Changes = { Upsert(person, 3002, "unknown-source") },
-        }, deadline: Calls.Deadline()).ResponseAsync, StatusCode.PermissionDenied, "ROLE_NOT_GRANTED");
+        }, headers: TestPeers.As(ZhifuSource), deadline: Calls.Deadline()).ResponseAsync, StatusCode.PermissionDenied, "ROLE_NOT_GRANTED");
 
         await ErrorAssert.InvalidArgumentAsync(() => Client.PullChangesAsync(
             new PullChangesRequest { Cursor = "not-a-cursor" }, deadline: Calls.Deadline()).ResponseAsync, "cursor", "INVALID_CURSOR");
@@ -216,7 +216,8 @@ public abstract class ExchangeServiceTests(HubFixture fixture) : IAsyncLifetime
             Changes = { Upsert(person, person.Meta.Version + 1, $"nul-{Guid.NewGuid():N}") },
         }, deadline: Calls.Deadline()).ResponseAsync, "request_id", "INVALID_FORMAT");
         await ErrorAssert.InvalidArgumentAsync(() => Client.GetSourceCheckpointAsync(
-            new GetSourceCheckpointRequest { SourceSystem = "x\0" }, deadline: Calls.Deadline()).ResponseAsync, "source_system", "INVALID_FORMAT");
+            new GetSourceCheckpointRequest { SourceSystem = "x\0" }, headers: TestPeers.As(ZhifuSource), deadline: Calls.Deadline()).ResponseAsync,
+            "source_system", "INVALID_FORMAT");
 
         foreach (var bad in new[] { new Duration { Seconds = 5, Nanos = -1 }, new Duration { Seconds = long.MaxValue }, new Duration { Seconds = 301 } })
         {

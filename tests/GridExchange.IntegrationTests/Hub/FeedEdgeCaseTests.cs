@@ -275,7 +275,7 @@ public abstract partial class FeedEdgeCaseTests(HubFixture fixture) : IAsyncLife
         var channels = Enumerable.Range(0, 8).Select(_ => GrpcChannel.ForAddress(Hub.Address)).ToList();
         try
         {
-            var clients = channels.Select(c => new ExchangeService.ExchangeServiceClient(c)).ToList();
+            var clients = channels.Select(c => new ExchangeService.ExchangeServiceClient(TestPeers.Authenticated(c))).ToList();
             foreach (var client in clients)
             {
                 // Connect every channel first, so the eight submits race on the hub, not on set-up.

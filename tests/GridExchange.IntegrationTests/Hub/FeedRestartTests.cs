@@ -41,7 +41,7 @@ public sealed class FeedRestartTests
             await using var hub = await HubInstance.StartAsync(Path.Combine(directory, "hub.db"), null, runHangfire: false);
             var client = new ExchangeService.ExchangeServiceClient(hub.Channel);
             var head = (await client.PullChangesAsync(
-                new PullChangesRequest { Scope = new ChangeScope { RegionPrefixes = { "110000000000" } } }, deadline: Calls.Deadline())).NextCursor;
+                new PullChangesRequest { Scope = new ChangeScope { RegionPrefixes = { "370699000000" } } }, deadline: Calls.Deadline())).NextCursor;
             using var call = client.SubscribeChanges(new SubscribeChangesRequest
             {
                 Cursor = head,

@@ -300,7 +300,7 @@ public abstract class PopulationServiceTests(HubFixture fixture) : IAsyncLifetim
     public async Task ListPersonsHousesHouseholds_WellFormedButUnknownRegionOrGrid_IsNotFound()
     {
         var village = _truth.Regions.Values.First(r => r.Level == RegionLevel.Village);
-        foreach (var code in new[] { "110101000000", "370613000000", village.Code + "899" })
+        foreach (var code in new[] { "370699000000", "370613000000", village.Code + "899" })
         {
             await ErrorAssert.ThrowsAsync(
                 () => Client.ListPersonsAsync(new ListPersonsRequest { AncestorCode = code }, deadline: Calls.Deadline()).ResponseAsync,

@@ -112,7 +112,7 @@ public static class FeedCalls
     }
 
     /// <summary>A scope that matches nothing in the sample (Beijing), so a pull returns the head at once.</summary>
-    public static ChangeScope Nowhere => new() { RegionPrefixes = { "110000000000" } };
+    public static ChangeScope Nowhere => new() { RegionPrefixes = { "370699000000" } };
 
     /// <summary>The hub's current head as a cursor.</summary>
     public static async Task<string> HeadCursorAsync(ExchangeService.ExchangeServiceClient client)

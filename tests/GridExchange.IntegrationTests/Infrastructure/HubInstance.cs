@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Grpc.Net.Client;
 using GridExchange.Hub;
 using Microsoft.AspNetCore.Builder;
@@ -19,12 +20,16 @@ public sealed class HubInstance : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private HubInstance(WebApplication app, Uri address, ErrorLogCollector errors)
+    private readonly string _secrets;
+
+    private HubInstance(WebApplication app, Uri address, ErrorLogCollector errors, string secrets)
     {
         _app = app;
+        _secrets = secrets;
         ErrorLog = errors;
         Address = address;
-        Channel = GrpcChannel.ForAddress(address);
+        RawChannel = GrpcChannel.ForAddress(address);
+        Channel = TestPeers.Authenticated(RawChannel);
     }
 
     /// <summary>Where the hub listens.</summary>
@@ -36,8 +41,17 @@ public sealed class HubInstance : IAsyncDisposable
     /// <summary>Error-level log lines the hub wrote; tests expect none.</summary>
     public ErrorLogCollector ErrorLog { get; }
 
-    /// <summary>A channel to the hub (reuse it; channels are expensive).</summary>
-    public GrpcChannel Channel { get; }
+    /// <summary>
+    /// Calls to the hub, authenticated (<see cref="TestPeers.Authenticated"/>): as the request's
+    /// source system, otherwise as <see cref="TestPeers.Province"/>.
+    /// </summary>
+    public CallInvoker Channel { get; }
+
+    /// <summary>Where this hub's first-start token files are written (a temporary folder of its own).</summary>
+    public string SecretsDirectory => _secrets;
+
+    /// <summary>The channel without credentials (reuse it; channels are expensive).</summary>
+    public GrpcChannel RawChannel { get; }
 
     /// <summary>Starts a hub on SQLite at <paramref name="sqlitePath"/>, or on PostgreSQL when <paramref name="postgres"/> is set.</summary>
     /// <param name="sqlitePath">The SQLite file (when <paramref name="postgres"/> is null).</param>
@@ -51,8 +65,12 @@ public sealed class HubInstance : IAsyncDisposable
         string? sqlitePath, string? postgres, bool loadSample = true, string? seedDirectory = null, bool runHangfire = true,
         IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
+        // First-start token files go to a folder of this instance's own, not the test's bin.
+        var secrets = Directory.CreateTempSubdirectory("gridx-secrets-").FullName;
         var all = new Dictionary<string, string?>
         {
+            ["GridExchange:AdminTokenFile"] = Path.Combine(secrets, "admin.token"),
+            ["GridExchange:DevTokensFile"] = Path.Combine(secrets, "dev-tokens.txt"),
             ["GridExchange:Port"] = "0",
             ["GridExchange:SqlitePath"] = sqlitePath ?? "",
             ["GridExchange:PostgreSql"] = postgres ?? "",
@@ -75,16 +93,18 @@ public sealed class HubInstance : IAsyncDisposable
         });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var address = await HubHost.StartAsync(app, timeout.Token);
-        return new HubInstance(app, address, errors);
+        await TestPeers.RegisterAsync(HubHost.Store(app), timeout.Token);
+        return new HubInstance(app, address, errors, secrets);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        Channel.Dispose();
+        RawChannel.Dispose();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _app.StopAsync(timeout.Token);
         await _app.DisposeAsync();
+        Directory.Delete(_secrets, recursive: true);
     }
 }
 
