@@ -11,7 +11,7 @@ namespace GridExchange.Storage;
 /// bookkeeping. Adapters supply connections, their migrations, the bulk path and the few
 /// type mappings that differ.
 /// </summary>
-public abstract partial class SqlHubStore : IHubStore
+public abstract partial class SqlHubStore : IHubStore, IAuditLog
 {
     // A record's payload is kept once, in its last logged change (migration 4): current state
     // joins the log on last_seq, a primary-key look-up per row.

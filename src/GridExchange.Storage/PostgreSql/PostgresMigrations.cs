@@ -163,12 +163,61 @@ internal static class PostgresMigrations
             -- token it could hand out again. A token is live while revoked_at is NULL and its
             -- peer is enabled; rotating revokes the others in the same transaction.
             CREATE TABLE peer_credentials (
-                token_sha256 bytea        PRIMARY KEY,
+                token_sha256 bytea       PRIMARY KEY,
                 peer_id      text        NOT NULL,
                 issued_at    timestamptz NOT NULL,
                 revoked_at   timestamptz
             );
             CREATE INDEX ix_peer_credentials_peer ON peer_credentials (peer_id);
+            """),
+        new(8, "audit log: append-only, hash-chained", """
+            -- Every read or export of personal data and every administrative action (DESIGN §6).
+            -- Each entry carries the hash of the one before it and its own hash over that and its
+            -- content (AuditHash documents the encoding), so an entry changed, removed or
+            -- reordered is found by VerifyAuditLog. entity_types and data_classes hold proto enum
+            -- numbers, ascending and comma-separated ("4,5"), as on SQLite.
+            CREATE TABLE audit_log (
+                seq           bigint      PRIMARY KEY,
+                at            timestamptz NOT NULL,
+                peer_id       text        NOT NULL,
+                method        text        NOT NULL,
+                request_id    text        NOT NULL,
+                scope         text        NOT NULL,
+                entity_types  text        NOT NULL,
+                record_count  bigint      NOT NULL,
+                data_classes  text        NOT NULL,
+                previous_hash text        NOT NULL,
+                hash          text        NOT NULL
+            );
+            CREATE INDEX ix_audit_log_peer ON audit_log (peer_id, seq);
+            CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+            -- One row: the last sequence appended and its hash. Appenders lock it (FOR UPDATE)
+            -- for their whole transaction, in every process on this database: sequences are
+            -- assigned one appender at a time, from 1, without gaps, each entry chained to the
+            -- one committed before it. A lock of its own, so auditing never waits for ingest.
+            CREATE TABLE audit_head (
+                id        smallint PRIMARY KEY CHECK (id = 1),
+                last_seq  bigint   NOT NULL,
+                last_hash text     NOT NULL
+            );
+            INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, repeat('0', 64));
+
+            -- Append-only: UPDATE, DELETE and TRUNCATE of the log fail for every role, the owner
+            -- included, and the head only moves forward. A superuser can still get round this
+            -- (ALTER TABLE … DISABLE TRIGGER, session_replication_role = replica, the data files):
+            -- which is why the entries are chained and VerifyAuditLog hands out the last hash,
+            -- to be kept outside the hub.
+            CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
+            END $$;
+            CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+            CREATE TRIGGER audit_head_no_delete BEFORE DELETE OR TRUNCATE ON audit_head
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+            CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
+                FOR EACH ROW WHEN (NEW.last_seq <= OLD.last_seq) EXECUTE FUNCTION audit_refuse_change();
             """),
     ];
 }

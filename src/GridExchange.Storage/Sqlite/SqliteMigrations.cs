@@ -155,12 +155,50 @@ internal static class SqliteMigrations
             -- token it could hand out again. A token is live while revoked_at is NULL and its
             -- peer is enabled; rotating revokes the others in the same transaction.
             CREATE TABLE peer_credentials (
-                token_sha256 BLOB        PRIMARY KEY,
-                peer_id      TEXT        NOT NULL,
+                token_sha256 BLOB    PRIMARY KEY,
+                peer_id      TEXT    NOT NULL,
                 issued_at    INTEGER NOT NULL,
                 revoked_at   INTEGER
             );
             CREATE INDEX ix_peer_credentials_peer ON peer_credentials (peer_id);
+            """),
+        new(8, "audit log: append-only, hash-chained", """
+            -- As on PostgreSQL: the audit log and its head. Appenders are serialised by the
+            -- database's write lock, taken at BEGIN IMMEDIATE.
+            CREATE TABLE audit_log (
+                seq           INTEGER PRIMARY KEY,
+                at            INTEGER NOT NULL,
+                peer_id       TEXT NOT NULL,
+                method        TEXT NOT NULL,
+                request_id    TEXT NOT NULL,
+                scope         TEXT NOT NULL,
+                entity_types  TEXT NOT NULL,
+                record_count  INTEGER NOT NULL,
+                data_classes  TEXT NOT NULL,
+                previous_hash TEXT NOT NULL,
+                hash          TEXT NOT NULL
+            );
+            CREATE INDEX ix_audit_log_peer ON audit_log (peer_id, seq);
+            CREATE INDEX ix_audit_log_at ON audit_log (at);
+
+            CREATE TABLE audit_head (
+                id        INTEGER PRIMARY KEY CHECK (id = 1),
+                last_seq  INTEGER NOT NULL,
+                last_hash TEXT NOT NULL
+            );
+            INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, hex(zeroblob(32)));
+
+            -- Append-only (SQLite has no TRUNCATE: an unqualified DELETE runs the trigger too).
+            -- Whoever can write the file can still drop the triggers or edit the pages: the hash
+            -- chain is what exposes that.
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
+            CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+            BEGIN SELECT RAISE(ABORT, 'audit_head is append-only: DELETE refused'); END;
+            CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head WHEN NEW.last_seq <= OLD.last_seq
+            BEGIN SELECT RAISE(ABORT, 'audit_head is append-only: UPDATE refused'); END;
             """),
     ];
 }
