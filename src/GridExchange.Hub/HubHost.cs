@@ -41,6 +41,8 @@ public static class HubHost
         builder.Services.AddSingleton<HubInitializer>();
         builder.Services.AddSingleton<CredentialBootstrap>();
         builder.Services.AddSingleton<PeerAuthenticator>();
+        builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AuditTrail>());
         builder.Services.AddTransient<Jobs.LogRetentionJob>();
         builder.Services.AddSingleton<FeedListener>();
         // TryAdd: a test may register its own (with a clock it controls) in `configure`.

@@ -1,4 +1,6 @@
 using GridExchange.Domain.Codes;
+using GridExchange.Domain.Privacy;
+using DataClass = GridExchange.V1.DataClass;
 using GridExchange.V1;
 
 namespace GridExchange.Domain.Security;
@@ -22,6 +24,7 @@ public sealed class Caller
         _roles = [.. peer.Roles.Where(r => r != PeerRole.Unspecified)];
         _dataClasses = [DataClass.S1, .. peer.DataClasses.Where(c => c != DataClass.Unspecified)];
         _entityTypes = [.. peer.EntityTypes.Where(t => t != EntityType.Unspecified)];
+        Grants = DataClassGrants.Of(_dataClasses);
     }
 
     /// <summary>The peer's id.</summary>
@@ -35,6 +38,9 @@ public sealed class Caller
 
     /// <summary>The personal-data classes granted; S1 always.</summary>
     public IReadOnlySet<DataClass> DataClasses => _dataClasses;
+
+    /// <summary>The data classes granted, as the <see cref="Redactor"/> takes them.</summary>
+    public DataClassGrants Grants { get; }
 
     /// <summary>The entity types the peer may read; empty means every type.</summary>
     public IReadOnlySet<EntityType> EntityTypes => _entityTypes;

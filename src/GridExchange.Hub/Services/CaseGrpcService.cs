@@ -17,13 +17,14 @@ namespace GridExchange.Hub.Services;
 /// overridden: they answer UNIMPLEMENTED, which <see cref="NotYetAvailableInterceptor"/> turns
 /// into reason NOT_YET_AVAILABLE, until the governance-workflows issue builds them.
 /// </remarks>
-internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseServiceBase
+internal sealed class CaseGrpcService(IHubStore store, AuditTrail audit) : CaseService.CaseServiceBase
 {
     public override async Task<GetCaseResponse> GetCase(GetCaseRequest request, ServerCallContext context)
     {
         ReadRequests.ValidateEntityId(request.CaseId, "case_id");
         var record = await ReadRequests.GetRequiredAsync(
             store, context.Caller(), EntityType.Case, "Case", request.CaseId, Case.Parser, context.CancellationToken);
+        await audit.ReadAsync(context, context.Caller(), request.CaseId, [EntityType.Case], 1);
         return new GetCaseResponse { CaseRecord = record };
     }
 
@@ -48,7 +49,8 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
         var (cases, next) = await EntityPages.ReadAsync(
             binding, request.PageToken, limit,
             (after, n) => store.ListInScopeAsync(EntityType.Case, prefix, after, n, ct), Case.Parser, filter);
-        return new ListCasesResponse { Cases = { cases }, NextPageToken = next };
+        await audit.ReadAsync(context, context.Caller(), request.AncestorCode, [EntityType.Case], cases.Count);
+        return new ListCasesResponse { Cases = { cases.Select(context.Caller().Redacted) }, NextPageToken = next };
     }
 
     public override async Task<GetServiceRequestResponse> GetServiceRequest(GetServiceRequestRequest request, ServerCallContext context)
@@ -56,6 +58,7 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
         ReadRequests.ValidateEntityId(request.ServiceRequestId, "service_request_id");
         var record = await ReadRequests.GetRequiredAsync(
             store, context.Caller(), EntityType.ServiceRequest, "ServiceRequest", request.ServiceRequestId, ServiceRequest.Parser, context.CancellationToken);
+        await audit.ReadAsync(context, context.Caller(), request.ServiceRequestId, [EntityType.ServiceRequest], 1);
         return new GetServiceRequestResponse { ServiceRequest = record };
     }
 
@@ -81,6 +84,7 @@ internal sealed class CaseGrpcService(IHubStore store) : CaseService.CaseService
         var (requests, next) = await EntityPages.ReadAsync(
             $"ListServiceRequests|{request.AncestorCode}|states={states.Canonical}|grid_worker_number={worker}", request.PageToken, limit,
             (after, n) => store.ListInScopeAsync(EntityType.ServiceRequest, prefix, after, n, ct), ServiceRequest.Parser, filter);
-        return new ListServiceRequestsResponse { ServiceRequests = { requests }, NextPageToken = next };
+        await audit.ReadAsync(context, context.Caller(), request.AncestorCode, [EntityType.ServiceRequest], requests.Count);
+        return new ListServiceRequestsResponse { ServiceRequests = { requests.Select(context.Caller().Redacted) }, NextPageToken = next };
     }
 }

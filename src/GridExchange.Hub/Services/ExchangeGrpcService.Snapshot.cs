@@ -4,6 +4,7 @@ using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Feed;
 using GridExchange.Hub.Security;
+using GridExchange.Domain.Privacy;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -26,6 +27,7 @@ internal sealed partial class ExchangeGrpcService
         var cancellation = context.CancellationToken;
         var scope = FeedRequests.Scope(request.Scope, "scope", context.Caller());
         var grant = new GrantCheck(authenticator, context, request.Scope, scope, clock);
+        var redactFor = Disclosure.NeedsRedaction(context.Caller(), scope) ? context.Caller() : null;
         var binding = SnapshotTokens.Binding(scope);
         var resume = string.IsNullOrEmpty(request.ResumeToken) ? null : SnapshotTokens.Decode(binding, request.ResumeToken);
 
@@ -58,6 +60,7 @@ internal sealed partial class ExchangeGrpcService
             chunk.ResumeToken = SnapshotTokens.Encode(binding,
                 new SnapshotPosition(head.Epoch, asOf, snapshotTime, last!.Value.Item1, last.Value.Item2, count, clock.GetUtcNow()));
             await grant.EnsureAsync();
+            await audit.ReadAsync(context, context.Caller(), ScopeText(scope), scope.Types, chunk.Records.Count);
             await responseStream.WriteAsync(new ExportSnapshotResponse { Chunk = chunk }, cancellation);
             chunk = new SnapshotChunk();
             chunkBytes = 0;
@@ -104,6 +107,11 @@ internal sealed partial class ExchangeGrpcService
                             CommittedAt = Timestamp.FromDateTimeOffset(record.CommittedAt),
                         };
                         change.SetStoredPayload(record.Type, record.Payload);
+                        if (redactFor is not null)
+                        {
+                            change = Redactor.RedactChange(change, redactFor.Grants);
+                        }
+
                         var size = change.CalculateSize() + 8;
                         if (chunkBytes + size > ChunkRecordBytes)
                         {

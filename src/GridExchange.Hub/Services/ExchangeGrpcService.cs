@@ -5,6 +5,7 @@ using Grpc.Core;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
+using GridExchange.Domain.Privacy;
 using GridExchange.Domain.Security;
 using GridExchange.Hub.Security;
 using GridExchange.Storage;
@@ -18,7 +19,8 @@ namespace GridExchange.Hub.Services;
 /// </summary>
 [BindServiceMethod(typeof(ExchangeServiceBinding), nameof(ExchangeServiceBinding.BindService))]
 internal sealed partial class ExchangeGrpcService(
-    IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead, PeerAuthenticator authenticator)
+    IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead, PeerAuthenticator authenticator,
+    AuditTrail audit)
     : ExchangeService.ExchangeServiceBase
 {
     /// <summary>Most changes per SubmitChanges request.</summary>
@@ -127,7 +129,8 @@ internal sealed partial class ExchangeGrpcService(
     /// <inheritdoc />
     public override async Task<PullChangesResponse> PullChanges(PullChangesRequest request, ServerCallContext context)
     {
-        var scope = FeedRequests.Scope(request.Scope, "scope", context.Caller());
+        var caller = context.Caller();
+        var scope = FeedRequests.Scope(request.Scope, "scope", caller);
         var cursor = FeedRequests.Cursor(request.Cursor, "cursor");
         var limit = FeedRequests.PageSize(request.PageSize, DefaultPullPage);
         // A page read ahead for this very cursor (same epoch, scope and page size) when the
@@ -152,8 +155,34 @@ internal sealed partial class ExchangeGrpcService(
             readAhead.Start(page.Head.Epoch, scope, page.Next, limit);
         }
 
-        // The changes are written to the wire straight from the log rows (PullResponses); each
-        // one's exact size is known, so the 4 MiB cut measures rather than estimates.
+        int count;
+        if (Disclosure.NeedsRedaction(caller, scope))
+        {
+            // A caller without every grant the scope's records need gets typed, redacted copies:
+            // the stored bytes never go out unredacted.
+            (next, count) = AddRedacted(response, page, scope, caller, next);
+        }
+        else
+        {
+            (next, count) = AttachStored(response, page, scope, next);
+        }
+
+        await audit.ReadAsync(context, caller, ScopeText(scope), scope.Types, count);
+        if (mayCut && !response.CaughtUp)
+        {
+            // Perhaps cut at 4 MiB: read ahead from where this response ends.
+            readAhead.Start(page.Head.Epoch, scope, next, limit);
+        }
+
+        response.NextCursor = new FeedCursor(page.Head.Epoch, next, page.MarkAt(next)).Encode();
+        return response;
+    }
+
+    // The changes are written to the wire straight from the log rows (PullResponses); each one's
+    // exact size is known, so the 4 MiB cut measures rather than estimates. Returns the
+    // sequence the response ends at and how many changes it holds.
+    private static (long Next, int Count) AttachStored(PullChangesResponse response, FeedPage page, FeedScope scope, long next)
+    {
         var changes = new List<ProjectedChange>(page.Changes.Count);
         var bytes = 0;
         foreach (var logged in page.Changes)
@@ -175,16 +204,40 @@ internal sealed partial class ExchangeGrpcService(
             changes.Add(change);
         }
 
-        if (mayCut && !response.CaughtUp)
+        PullResponses.Attach(response, changes);
+        return (next, changes.Count);
+    }
+
+    // The typed path: envelopes with their payloads redacted for the caller, measured one by one
+    // for the 4 MiB cut. Returns the sequence the response ends at and how many changes it holds.
+    private static (long Next, int Count) AddRedacted(PullChangesResponse response, FeedPage page, FeedScope scope, Caller caller, long next)
+    {
+        var bytes = 0;
+        foreach (var logged in page.Changes)
         {
-            // Perhaps cut at 4 MiB: read ahead from where this response ends.
-            readAhead.Start(page.Head.Epoch, scope, next, limit);
+            if (FeedChanges.Project(logged, scope, page.Head.Epoch) is not { } projected)
+            {
+                continue;
+            }
+
+            var change = Redactor.RedactChange(projected, caller.Grants);
+            var size = CodedOutputStream.ComputeMessageSize(change) + 1;
+            if (response.Changes.Count > 0 && bytes + size > MaxResponseBytes)
+            {
+                next = response.Changes[^1].Sequence;
+                response.CaughtUp = false;
+                break;
+            }
+
+            bytes += size;
+            response.Changes.Add(change);
         }
 
-        PullResponses.Attach(response, changes);
-        response.NextCursor = new FeedCursor(page.Head.Epoch, next, page.MarkAt(next)).Encode();
-        return response;
+        return (next, response.Changes.Count);
     }
+
+    /// <summary>A scope as the audit log records it: the region prefixes read, or <c>*</c> for every region.</summary>
+    internal static string ScopeText(FeedScope scope) => scope.Prefixes.Count == 0 ? "*" : string.Join(",", scope.Prefixes);
 
     /// <inheritdoc />
     public override async Task SubscribeChanges(
@@ -201,7 +254,9 @@ internal sealed partial class ExchangeGrpcService(
         try
         {
             var grant = new GrantCheck(authenticator, context, request.Scope, scope, clock);
-            await TailAsync(scope, cursor, heartbeat, grant, responseStream, cancellation);
+            var caller = context.Caller();
+            await TailAsync(scope, cursor, heartbeat, grant, Disclosure.NeedsRedaction(caller, scope) ? caller : null,
+                count => audit.ReadAsync(context, caller, ScopeText(scope), scope.Types, count), responseStream, cancellation);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
@@ -215,7 +270,7 @@ internal sealed partial class ExchangeGrpcService(
     }
 
     private async Task TailAsync(
-        FeedScope scope, FeedCursor? cursor, TimeSpan heartbeat, GrantCheck grant,
+        FeedScope scope, FeedCursor? cursor, TimeSpan heartbeat, GrantCheck grant, Caller? redactFor, Func<int, Task> recordRead,
         IServerStreamWriter<SubscribeChangesResponse> responseStream, CancellationToken cancellation)
     {
         var after = cursor?.Sequence ?? 0;
@@ -242,29 +297,27 @@ internal sealed partial class ExchangeGrpcService(
                 first = false;
                 await grant.EnsureAsync();
 
-                // A page goes out as one flush: every message but the last is only buffered, so a
-                // replay is not a network write per change.
-                Change? pending = null;
+                // A page is recorded in the audit log before any of it is sent, then goes out as
+                // one flush: every message but the last is only buffered, so a replay is not a
+                // network write per change.
+                var outgoing = new List<Change>(page.Changes.Count);
                 foreach (var logged in page.Changes)
                 {
-                    if (FeedChanges.Project(logged, scope, page.Head.Epoch) is not { } change)
+                    if (FeedChanges.Project(logged, scope, page.Head.Epoch) is { } projected)
                     {
-                        continue;
+                        outgoing.Add(redactFor is null ? projected : Redactor.RedactChange(projected, redactFor.Grants));
                     }
-
-                    if (pending is not null)
-                    {
-                        responseStream.WriteOptions = Buffered;
-                        await responseStream.WriteAsync(new SubscribeChangesResponse { Change = pending }, cancellation);
-                    }
-
-                    pending = change;
                 }
 
-                if (pending is not null)
+                if (outgoing.Count > 0)
                 {
-                    responseStream.WriteOptions = null;
-                    await responseStream.WriteAsync(new SubscribeChangesResponse { Change = pending }, cancellation);
+                    await recordRead(outgoing.Count);
+                    for (var i = 0; i < outgoing.Count; i++)
+                    {
+                        responseStream.WriteOptions = i < outgoing.Count - 1 ? Buffered : null;
+                        await responseStream.WriteAsync(new SubscribeChangesResponse { Change = outgoing[i] }, cancellation);
+                    }
+
                     lastSent = clock.GetTimestamp();
                 }
 

@@ -15,5 +15,3 @@ internal sealed class DirectiveGrpcService : DirectiveService.DirectiveServiceBa
 /// <summary>Region statistics.</summary>
 internal sealed class StatsGrpcService : StatsService.StatsServiceBase;
 
-/// <summary>Peers, sync and audit administration.</summary>
-internal sealed class AdminGrpcService : AdminService.AdminServiceBase;

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Security;
+using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -47,14 +48,14 @@ internal static class ReadRequests
         }
     }
 
-    /// <summary>Reads and parses one entity by id, if <paramref name="caller"/> may see it.</summary>
+    /// <summary>Reads and parses one entity by id, if <paramref name="caller"/> may see it, redacted for its grants.</summary>
     /// <exception cref="Grpc.Core.RpcException">
     /// NOT_FOUND when no such entity is stored, or it lies outside the caller's jurisdiction or
     /// granted entity types (the caller cannot tell the two apart).
     /// </exception>
     public static async Task<T> GetRequiredAsync<T>(
         IHubStore store, Caller caller, EntityType type, string name, string key, MessageParser<T> parser, CancellationToken cancellationToken)
-        where T : IMessage<T>
+        where T : class, IMessage<T>
     {
         var record = await store.GetAsync(type, key, cancellationToken);
         if (record is null || !caller.MayRead(type) || !caller.Covers(record.ScopeCode))
@@ -62,7 +63,7 @@ internal static class ReadRequests
             throw RpcErrors.NotFound(name, key);
         }
 
-        return EntityRecords.Parse(record, parser);
+        return caller.Redacted(EntityRecords.Parse(record, parser));
     }
 
     /// <summary>

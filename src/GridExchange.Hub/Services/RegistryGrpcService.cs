@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Errors;
+using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -11,13 +12,13 @@ namespace GridExchange.Hub.Services;
 /// Regions, grids and grid workers: open (S1) registry data everyone may read. A thin adapter:
 /// validate the codes, page through the store's index range scans, map rows to messages.
 /// </summary>
-internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.RegistryServiceBase
+internal sealed class RegistryGrpcService(IHubStore store, AuditTrail audit) : RegistryService.RegistryServiceBase
 {
     public override async Task<GetRegionResponse> GetRegion(GetRegionRequest request, ServerCallContext context)
     {
         RpcErrors.ThrowIfInvalid(RegionCode.Validate(request.RegionCode), "region_code");
         var region = await GetRequiredAsync(EntityType.Region, "Region", request.RegionCode, Region.Parser, context.CancellationToken);
-        return new GetRegionResponse { Region = region };
+        return new GetRegionResponse { Region = context.Caller().Redacted(region) };
     }
 
     public override async Task<ListRegionsResponse> ListRegions(ListRegionsRequest request, ServerCallContext context)
@@ -33,14 +34,15 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
         var (regions, next) = await EntityPages.ReadAsync(
             $"ListRegions|{request.ParentCode}", request.PageToken, limit,
             (after, n) => store.ListChildrenAsync(EntityType.Region, request.ParentCode, after, n, ct), Region.Parser);
-        return new ListRegionsResponse { Regions = { regions }, NextPageToken = next };
+        return new ListRegionsResponse { Regions = { regions.Select(context.Caller().Redacted) }, NextPageToken = next };
     }
 
     public override async Task<GetGridResponse> GetGrid(GetGridRequest request, ServerCallContext context)
     {
         RpcErrors.ThrowIfInvalid(GridCode.Validate(request.GridCode), "grid_code");
         var grid = await GetRequiredAsync(EntityType.Grid, "Grid", request.GridCode, Grid.Parser, context.CancellationToken);
-        return new GetGridResponse { Grid = grid };
+        await audit.ReadAsync(context, context.Caller(), request.GridCode, [EntityType.Grid], 1);
+        return new GetGridResponse { Grid = context.Caller().Redacted(grid) };
     }
 
     public override async Task<ListGridsResponse> ListGrids(ListGridsRequest request, ServerCallContext context)
@@ -54,7 +56,8 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
         var (grids, next) = await EntityPages.ReadAsync(
             $"ListGrids|{request.AncestorCode}", request.PageToken, limit,
             (after, n) => store.ListInScopeAsync(EntityType.Grid, prefix, after, n, ct), Grid.Parser);
-        return new ListGridsResponse { Grids = { grids }, NextPageToken = next };
+        await audit.ReadAsync(context, context.Caller(), request.AncestorCode, [EntityType.Grid], grids.Count);
+        return new ListGridsResponse { Grids = { grids.Select(context.Caller().Redacted) }, NextPageToken = next };
     }
 
     public override async Task<ListGridWorkersResponse> ListGridWorkers(ListGridWorkersRequest request, ServerCallContext context)
@@ -80,7 +83,8 @@ internal sealed class RegistryGrpcService(IHubStore store) : RegistryService.Reg
         var (workers, next) = await EntityPages.ReadAsync(
             $"ListGridWorkers|{request.AncestorCode}", request.PageToken, limit,
             (after, n) => store.ListInScopeAsync(EntityType.GridWorker, prefix, after, n, ct), GridWorker.Parser);
-        return new ListGridWorkersResponse { GridWorkers = { workers }, NextPageToken = next };
+        await audit.ReadAsync(context, context.Caller(), request.AncestorCode, [EntityType.GridWorker], workers.Count);
+        return new ListGridWorkersResponse { GridWorkers = { workers.Select(context.Caller().Redacted) }, NextPageToken = next };
     }
 
     private async Task<T> GetRequiredAsync<T>(EntityType type, string name, string key, MessageParser<T> parser, CancellationToken ct)
