@@ -32,10 +32,8 @@ public static class HubHost
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(TimeProvider.System);
 
-        // Embedded mode is loopback-only HTTP/2 without TLS; TLS and peer credentials come with
-        // the security issue.
-        builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Protocols = HttpProtocols.Http2));
+        // HTTP/2 over TLS, or cleartext only in development mode or behind a TLS proxy (Transport).
+        builder.WebHost.ConfigureKestrel(kestrel => Transport.Configure(kestrel, options));
 
         builder.Services.AddSingleton(_ => StoreFactory.Create(options));
         builder.Services.AddSingleton<HubInitializer>();

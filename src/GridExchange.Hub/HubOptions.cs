@@ -10,8 +10,31 @@ public sealed class HubOptions
     /// <summary>The configuration section name.</summary>
     public const string Section = "GridExchange";
 
-    /// <summary>Loopback port for gRPC (HTTP/2 without TLS in the embedded mode); 0 picks a free one.</summary>
+    /// <summary>Port for gRPC (HTTP/2); 0 picks a free one.</summary>
     public int Port { get; set; } = 5170;
+
+    /// <summary>The IP address the hub listens on: loopback by default; <c>0.0.0.0</c> or <c>::</c> for every interface.</summary>
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// The server's TLS certificate: a PFX file (with <see cref="TlsCertificatePassword"/>), or a
+    /// PEM certificate with its key in <see cref="TlsKeyPath"/>. Set: HTTP/2 over TLS, and peers
+    /// registered with a client-certificate fingerprint must present that certificate.
+    /// </summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificatePath"/>; empty for a PFX.</summary>
+    public string? TlsKeyPath { get; set; }
+
+    /// <summary>The PFX password, if any.</summary>
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>
+    /// Serve cleartext HTTP/2 on a non-loopback <see cref="ListenAddress"/> — only behind a
+    /// TLS-terminating proxy on a trusted network. Without it (and without a certificate) a hub
+    /// reachable from the network refuses to start.
+    /// </summary>
+    public bool AllowInsecureTransport { get; set; }
 
     /// <summary>
     /// PostgreSQL connection string. Empty selects the embedded SQLite store and in-memory
