@@ -32,8 +32,19 @@ public static class HubHost
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(TimeProvider.System);
 
-        // HTTP/2 over TLS, or cleartext only in development mode or behind a TLS proxy (Transport).
-        builder.WebHost.ConfigureKestrel(kestrel => Transport.Configure(kestrel, options));
+        // HTTP/2 over TLS, or cleartext only on loopback or behind a TLS proxy (Transport).
+        var dashboard = new HubDashboard();
+        builder.Services.AddSingleton(dashboard);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            Transport.Configure(kestrel, options);
+            // A peer that vanished without closing its connection (a long-lived SubscribeChanges
+            // holds one open) is found by an unanswered ping: after 30 s without frames the hub
+            // pings, and closes the connection when no answer comes within 20 s.
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+            dashboard.Listen(kestrel, options.DashboardPort);
+        });
 
         builder.Services.AddSingleton(_ => StoreFactory.Create(options));
         builder.Services.AddSingleton<HubInitializer>();
@@ -41,6 +52,12 @@ public static class HubHost
         builder.Services.AddSingleton<PeerAuthenticator>();
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AuditTrail>());
+        builder.Services.AddSingleton<PeerCallLimits>();
+        builder.Services.AddSingleton<RateLimitInterceptor>();
+        builder.Services.AddSingleton<DeadlineInterceptor>();
+        builder.Services.AddSingleton<BoundedErrorsInterceptor>();
+        // Hangfire checks the dashboard's POSTs (retry, delete) against CSRF when this is registered.
+        builder.Services.AddAntiforgery();
         builder.Services.AddTransient<Jobs.LogRetentionJob>();
         builder.Services.AddSingleton<FeedListener>();
         // TryAdd: a test may register its own (with a clock it controls) in `configure`.
@@ -54,13 +71,24 @@ public static class HubHost
             // INVALID_ARGUMENT / MESSAGE_TOO_LARGE from the service instead of a bare
             // RESOURCE_EXHAUSTED from the transport; beyond 8 MiB the transport refuses them.
             grpc.MaxReceiveMessageSize = 8 * 1024 * 1024;
-            // First: nothing runs for a caller that is not authenticated and admitted.
+            // The contract's response limit: every response is built to stay under it (pages are
+            // cut, snapshot chunks are small); this refuses one that is not, instead of sending
+            // what a client with gRPC's default limits refuses anyway.
+            grpc.MaxSendMessageSize = 4 * 1024 * 1024;
+            // Outermost, it only cuts oversized errors (of every interceptor below) to size.
+            grpc.Interceptors.Add<BoundedErrorsInterceptor>();
+            // First: nothing runs for a caller that is not authenticated and admitted; then the
+            // caller's rate and stream limits, then the deadline rule.
             grpc.Interceptors.Add<AuthenticationInterceptor>();
+            grpc.Interceptors.Add<RateLimitInterceptor>();
+            grpc.Interceptors.Add<DeadlineInterceptor>();
             grpc.Interceptors.Add<NotYetAvailableInterceptor>();
             grpc.Interceptors.Add<StoreUnavailableInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");
+        // After every AddGrpc…: a request that does not parse is INVALID_ARGUMENT, not UNKNOWN.
+        MalformedRequests.UseForAllServices(builder.Services);
 
         builder.Services.AddHangfire(hangfire =>
         {
@@ -93,6 +121,7 @@ public static class HubHost
         app.MapGrpcService<AdminGrpcService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
+        dashboard.Map(app, app.Services.GetRequiredService<PeerAuthenticator>());
         return app;
     }
 
@@ -104,9 +133,16 @@ public static class HubHost
         await app.Services.GetRequiredService<HubInitializer>().InitializeAsync(cancellationToken);
         Jobs.LogRetentionJob.Schedule(app.Services.GetRequiredService<IRecurringJobManager>());
         await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Uri(address);
+        var dashboard = app.Services.GetRequiredService<HubDashboard>().Port;
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(address => new Uri(address)).First(address => address.Port != dashboard);
     }
+
+    /// <summary>The Hangfire dashboard's address once started, e.g. <c>http://127.0.0.1:5171/hangfire</c>; null when it is off.</summary>
+    public static Uri? DashboardAddress(WebApplication app) =>
+        app.Services.GetRequiredService<HubDashboard>().Port is { } port
+            ? new Uri($"http://{IPAddress.Loopback}:{port}{HubDashboard.PathBase}")
+            : null;
 
     /// <summary>The store the hub runs on (for tests and tools).</summary>
     public static IHubStore Store(WebApplication app) => app.Services.GetRequiredService<IHubStore>();

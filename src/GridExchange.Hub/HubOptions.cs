@@ -112,4 +112,37 @@ public sealed class HubOptions
 
     /// <summary>Development mode only: where the sample peers' tokens are written at first start.</summary>
     public string DevTokensFile { get; set; } = Path.Combine("data", "dev-tokens.txt");
+
+    /// <summary>
+    /// Per-peer call rate: the calls a peer may make per second on average (a token bucket per
+    /// peer, refilled continuously; every call and every stream opened takes one token). Over
+    /// the limit a call fails with RESOURCE_EXHAUSTED, RATE_LIMITED and a RetryInfo. 0 turns the
+    /// limit off.
+    /// </summary>
+    public int RateLimitPerSecond { get; set; } = 200;
+
+    /// <summary>The bucket's size: how many calls a peer may make at once after being idle.</summary>
+    public int RateLimitBurst { get; set; } = 1000;
+
+    /// <summary>
+    /// The most <c>SubscribeChanges</c> and <c>ExportSnapshot</c> streams one peer may hold open
+    /// at once; one more fails with RESOURCE_EXHAUSTED, RATE_LIMITED. 0 turns the limit off.
+    /// </summary>
+    public int MaxStreamsPerPeer { get; set; } = 32;
+
+    /// <summary>
+    /// Refuse unary calls and <c>ExportSnapshot</c> without a gRPC deadline (<c>grpc-timeout</c>)
+    /// with INVALID_ARGUMENT, DEADLINE_REQUIRED. <c>SubscribeChanges</c> never needs one. Unset
+    /// means: off in development mode, on otherwise.
+    /// </summary>
+    public bool? RequireDeadlines { get; set; }
+
+    /// <summary>Whether calls need deadlines, after applying the default.</summary>
+    public bool ShouldRequireDeadlines => RequireDeadlines ?? !IsDevMode;
+
+    /// <summary>
+    /// Loopback port of the Hangfire dashboard (HTTP/1.1, at <c>/hangfire</c>; only for a caller
+    /// presenting an ADMIN peer's token); 0 picks a free one, a negative value turns it off.
+    /// </summary>
+    public int DashboardPort { get; set; } = 5171;
 }

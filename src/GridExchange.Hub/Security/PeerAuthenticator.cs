@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using GridExchange.Domain.Errors;
 using GridExchange.Domain.Security;
@@ -29,10 +30,23 @@ internal sealed class PeerAuthenticator(IHubStore store, TimeProvider clock, IOp
 
     /// <summary>Authenticates a call: its <c>authorization</c> header and its connection.</summary>
     /// <exception cref="RpcException">UNAUTHENTICATED, reason UNAUTHENTICATED or CREDENTIAL_REVOKED.</exception>
-    public async ValueTask<Caller> AuthenticateAsync(ServerCallContext context)
+    public ValueTask<Caller> AuthenticateAsync(ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!BearerTokens.TryParseAuthorization(context.RequestHeaders.GetValue("authorization"), out var token))
+        return AuthenticateAsync(
+            context.RequestHeaders.GetValue("authorization"), () => context.GetHttpContext().Connection.ClientCertificate, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// Authenticates an <c>authorization</c> header value (<c>Bearer gx1_…</c>) received outside
+    /// gRPC (the Hangfire dashboard), with the connection's client certificate where the peer
+    /// needs one.
+    /// </summary>
+    /// <exception cref="RpcException">UNAUTHENTICATED, reason UNAUTHENTICATED or CREDENTIAL_REVOKED.</exception>
+    public async ValueTask<Caller> AuthenticateAsync(string? authorization, Func<X509Certificate2?> clientCertificate, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientCertificate);
+        if (!BearerTokens.TryParseAuthorization(authorization, out var token))
         {
             throw Unauthenticated(ErrorReasons.Unauthenticated,
                 "Send the peer's bearer token as metadata 'authorization: Bearer gx1_…'.");
@@ -42,7 +56,7 @@ internal sealed class PeerAuthenticator(IHubStore store, TimeProvider clock, IOp
         var now = clock.GetUtcNow();
         if (!_cache.TryGetValue(hash, out var entry) || entry.Expires <= now)
         {
-            var credential = await store.FindCredentialAsync(Convert.FromHexString(hash), context.CancellationToken);
+            var credential = await store.FindCredentialAsync(Convert.FromHexString(hash), cancellationToken);
             entry = new Entry(credential, now + _lifetime);
             if (_lifetime > TimeSpan.Zero)
             {
@@ -56,7 +70,7 @@ internal sealed class PeerAuthenticator(IHubStore store, TimeProvider clock, IOp
         }
 
         var caller = Check(entry.Credential);
-        RequireClientCertificate(entry.Credential!.Peer!, context);
+        RequireClientCertificate(entry.Credential!.Peer!, clientCertificate);
         return caller;
     }
 
@@ -93,14 +107,14 @@ internal sealed class PeerAuthenticator(IHubStore store, TimeProvider clock, IOp
         return Caller.FromPeer(peer);
     }
 
-    private static void RequireClientCertificate(V1.Peer peer, ServerCallContext context)
+    private static void RequireClientCertificate(V1.Peer peer, Func<X509Certificate2?> clientCertificate)
     {
         if (string.IsNullOrEmpty(peer.ClientCertificateSha256))
         {
             return;
         }
 
-        var certificate = context.GetHttpContext().Connection.ClientCertificate;
+        var certificate = clientCertificate();
         if (certificate is null)
         {
             throw Unauthenticated(ErrorReasons.Unauthenticated,

@@ -82,6 +82,7 @@ internal sealed class BenchHub : IAsyncDisposable
             ["GridExchange:PostgreSql"] = postgres,
             ["GridExchange:LoadSampleOnFirstStart"] = "false",
             ["GridExchange:RunHangfireServer"] = "false",
+            ["GridExchange:DashboardPort"] = "-1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         var app = HubHost.Build([], builder => builder.Configuration.AddInMemoryCollection(settings));

@@ -77,6 +77,8 @@ public sealed class HubInstance : IAsyncDisposable
             ["GridExchange:LoadSampleOnFirstStart"] = loadSample ? "true" : "false",
             ["GridExchange:SeedDirectory"] = seedDirectory ?? RepoPaths.SampleDirectory,
             ["GridExchange:RunHangfireServer"] = runHangfire ? "true" : "false",
+            // Hubs run side by side in some tests: no dashboard on the fixed default port.
+            ["GridExchange:DashboardPort"] = "-1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
