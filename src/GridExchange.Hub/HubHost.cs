@@ -46,7 +46,7 @@ public static class HubHost
             dashboard.Listen(kestrel, options.DashboardPort);
         });
 
-        builder.Services.AddSingleton(_ => StoreFactory.Create(options));
+        builder.Services.AddSingleton(services => StoreFactory.Create(options, services.GetRequiredService<IConfiguration>()));
         builder.Services.AddSingleton<HubInitializer>();
         builder.Services.AddSingleton<CredentialBootstrap>();
         builder.Services.AddSingleton<PeerAuthenticator>();

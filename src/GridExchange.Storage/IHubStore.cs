@@ -49,6 +49,7 @@ public interface IHubStore : IAsyncDisposable
     /// Applies retention: changes committed before <paramref name="keepSince"/> leave the feed
     /// (cursors before them get RESYNC_REQUIRED), except each entity's last change before that
     /// point; stored SubmitChanges answers older than <paramref name="forgetRequestsBefore"/> are deleted.
+    /// Then runs <see cref="ReencryptPayloadsAsync"/>, so payloads move to a newly activated key.
     /// </summary>
     Task<RetentionResult> TrimLogAsync(DateTimeOffset keepSince, DateTimeOffset forgetRequestsBefore, CancellationToken cancellationToken);
 
@@ -95,9 +96,43 @@ public interface IHubStore : IAsyncDisposable
     Task<IReadOnlyList<EntityRecord>> ListChildrenAsync(
         EntityType type, string parentKey, EntityPosition? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The keys of the live persons whose <c>citizen_id</c> is <paramref name="citizenId"/>, in key
+    /// order (usually one; more when sources hold duplicates). Looked up by its keyed hash
+    /// (HMAC-SHA256 under the index key of the ID trimmed and upper-cased); the IDs themselves
+    /// are stored only inside the encrypted payloads. A legacy 15-digit number must be upgraded
+    /// to 18 characters first (<c>CitizenId.TryUpgradeLegacy</c>), as ingest does.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The index was built with another index key.</exception>
+    Task<IReadOnlyList<string>> FindPersonKeysByCitizenIdAsync(string citizenId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Rebuilds the citizen-ID index from the live persons under the configured index key (after
+    /// the index key was changed). Holds up ingest until done; returns the persons indexed.
+    /// </summary>
+    Task<long> RebuildCitizenIdIndexAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Re-encrypts, under the active key, every logged payload that is under another key or was
+    /// stored in clear, from where the last pass for the active key stopped up to the head, in
+    /// short transactions beside ingest. Safe to re-run and to interrupt. <see cref="TrimLogAsync"/>
+    /// runs it after trimming, so the daily retention job moves the log to a new key.
+    /// </summary>
+    Task<PayloadRekeyResult> ReencryptPayloadsAsync(CancellationToken cancellationToken);
+
     /// <summary>Round trip to the database, for health checks.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>What a re-encryption pass did.</summary>
+/// <param name="ActiveKeyId">The key payloads were moved to.</param>
+/// <param name="Rewritten">Payloads re-encrypted by this run.</param>
+/// <param name="CheckedThrough">
+/// Every payload logged at or below this sequence is now under <paramref name="ActiveKeyId"/>;
+/// once it has passed the last change written by a hub that did not yet have that key active,
+/// the old keys decrypt nothing any more.
+/// </param>
+public sealed record PayloadRekeyResult(string ActiveKeyId, long Rewritten, long CheckedThrough);
 
 /// <summary>A stored bearer-token credential (the token itself is never stored).</summary>
 /// <param name="PeerId">The peer the token belongs to.</param>

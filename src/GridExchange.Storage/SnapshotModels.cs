@@ -55,4 +55,5 @@ public interface IStoreSnapshot : IAsyncDisposable
 /// <param name="FirstRetainedSequence">The log's first retained sequence afterwards.</param>
 /// <param name="ChangesRemoved">Log rows deleted.</param>
 /// <param name="RequestsForgotten">Stored SubmitChanges answers deleted.</param>
-public sealed record RetentionResult(long FirstRetainedSequence, long ChangesRemoved, long RequestsForgotten);
+/// <param name="PayloadsReencrypted">Payloads moved to the active key (<see cref="IHubStore.ReencryptPayloadsAsync"/>).</param>
+public sealed record RetentionResult(long FirstRetainedSequence, long ChangesRemoved, long RequestsForgotten, long PayloadsReencrypted = 0);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Feed;
+using GridExchange.Storage.Protection;
 using GridExchange.V1;
 
 namespace GridExchange.Storage;
@@ -153,20 +154,27 @@ public abstract partial class SqlHubStore
         return (head, FeedCursor.MarkOf(ReadInstant(reader, 0)));
     }
 
-    /// <summary>Reads a change_log row selected with <see cref="LogColumns"/>.</summary>
-    private LoggedChange ReadLogged(DbDataReader reader) => new(
-        reader.GetInt64(0),
-        (EntityType)Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture),
-        reader.GetString(2),
-        reader.GetString(3),
-        reader.IsDBNull(4) ? null : reader.GetString(4),
-        (ChangeOperation)Convert.ToInt32(reader.GetValue(5), CultureInfo.InvariantCulture),
-        reader.GetInt64(6),
-        reader.GetString(7),
-        reader.GetString(8),
-        ReadBool(reader, 9),
-        ReadInstant(reader, 10),
-        reader.IsDBNull(11) ? null : (byte[])reader.GetValue(11));
+    /// <summary>Reads a change_log row selected with <see cref="LogColumns"/>, its payload decrypted.</summary>
+    private LoggedChange ReadLogged(DbDataReader reader)
+    {
+        // Columns in order: the readers run with SequentialAccess.
+        var sequence = reader.GetInt64(0);
+        var type = (EntityType)Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture);
+        var key = reader.GetString(2);
+        return new LoggedChange(
+            sequence,
+            type,
+            key,
+            reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            (ChangeOperation)Convert.ToInt32(reader.GetValue(5), CultureInfo.InvariantCulture),
+            reader.GetInt64(6),
+            reader.GetString(7),
+            reader.GetString(8),
+            ReadBool(reader, 9),
+            ReadInstant(reader, 10),
+            reader.IsDBNull(11) ? null : Protection.Unprotect((byte[])reader.GetValue(11), new PayloadBinding(sequence, type, key)));
+    }
 
     private static string InRanges(string column, IEnumerable<(string Prefix, string Lo, string Hi)> ranges)
     {

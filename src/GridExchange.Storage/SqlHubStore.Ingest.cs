@@ -3,6 +3,7 @@ using System.Globalization;
 using Google.Protobuf;
 using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
+using GridExchange.Storage.Protection;
 using GridExchange.V1;
 
 namespace GridExchange.Storage;
@@ -91,7 +92,7 @@ public abstract partial class SqlHubStore
         await using var transaction = await BeginWriteAsync(connection, cancellationToken);
 
         // One round trip: the head (locked for the batch), an earlier answer to this request_id,
-        // and the source's checkpoint (the answer carries it).
+        // the source's checkpoint (the answer carries it) and the citizen-ID index's key check.
         FeedHead head;
         string storedCheckpoint;
         await using (var start = connection.CreateCommand())
@@ -101,6 +102,7 @@ public abstract partial class SqlHubStore
                 SELECT {HeadColumns} FROM feed_head WHERE id = 1{LockHeadClause};
                 SELECT request_hash, response FROM ingest_requests WHERE source_system = @source AND request_id = @request;
                 SELECT checkpoint FROM source_checkpoints WHERE source_system = @source;
+                SELECT index_key_check FROM protection_state WHERE id = 1;
                 """;
             AddParameter(start, "source", batch.SourceSystem);
             AddParameter(start, "request", batch.RequestId);
@@ -117,6 +119,8 @@ public abstract partial class SqlHubStore
 
             await reader.NextResultAsync(cancellationToken);
             storedCheckpoint = await reader.ReadAsync(cancellationToken) ? reader.GetString(0) : "";
+            await reader.NextResultAsync(cancellationToken);
+            EnsureIndexKey(await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? (byte[])reader.GetValue(0) : null);
         }
 
         var ids = batch.Changes.Select(c => new EntityId(c.Change.EntityType, c.Change.EntityKey)).Distinct().ToList();
@@ -301,11 +305,17 @@ public abstract partial class SqlHubStore
     protected sealed record AppliedChange(long Sequence, PlannedChange Planned, DateTimeOffset CommittedAt, DateTimeOffset UpdatedAt)
     {
         /// <summary>
-        /// Serialises the entity message (UPSERT) or returns null (DELETE). Called once, as the
-        /// row is written: on PostgreSQL the server takes in the COPY's earlier rows meanwhile.
+        /// Serialises the entity message (UPSERT) straight into its encrypted envelope, bound to
+        /// this row, or returns null (DELETE). Called once, as the row is written: on PostgreSQL
+        /// the server takes in the COPY's earlier rows meanwhile.
         /// </summary>
-        public byte[]? SerializePayload() =>
-            Planned.Change.Operation == ChangeOperation.Upsert ? EntityRecords.PayloadOf(Planned.Change)!.ToByteArray() : null;
+        public byte[]? SerializePayload(PayloadProtection protection)
+        {
+            ArgumentNullException.ThrowIfNull(protection);
+            return Planned.Change.Operation == ChangeOperation.Upsert
+                ? protection.Protect(EntityRecords.PayloadOf(Planned.Change)!, new PayloadBinding(Sequence, Planned.Change.EntityType, Planned.Change.EntityKey))
+                : null;
+        }
 
         /// <summary>The log bucket of the record's region.</summary>
         public string Bucket => FeedScope.BucketOf(Planned.RegionCode);

@@ -7,7 +7,7 @@ public abstract partial class SqlHubStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// Two steps, so that ingest is held up only for a moment, not for the whole compaction:
+    /// Steps that hold up ingest only for a moment, not for the whole compaction:
     /// <list type="number">
     /// <item>under the feed head's write lock, the cutoff (the first change committed at or
     /// after <paramref name="keepSince"/>) becomes the first retained sequence — from then
@@ -18,6 +18,8 @@ public abstract partial class SqlHubStore
     /// as of any retained cursor read the same state before, during and after. Progress is
     /// recorded with each step, so a compaction cut short (crash, shutdown) is finished by the
     /// next run.</item>
+    /// <item>payloads not under the active key are re-encrypted (<see cref="ReencryptPayloadsAsync"/>),
+    /// also in short steps that resume where they stopped.</item>
     /// </list>
     /// </remarks>
     public async Task<RetentionResult> TrimLogAsync(DateTimeOffset keepSince, DateTimeOffset forgetRequestsBefore, CancellationToken cancellationToken)
@@ -55,7 +57,10 @@ public abstract partial class SqlHubStore
         forget.CommandText = "DELETE FROM ingest_requests WHERE created_at < @before";
         AddParameter(forget, "before", ToDbInstant(forgetRequestsBefore));
         var requests = await forget.ExecuteNonQueryAsync(cancellationToken);
-        return new RetentionResult(cutoff, removed, requests);
+
+        // After compaction, so that the rows it deleted are not re-encrypted first.
+        var rekey = await ReencryptPayloadsAsync(cancellationToken);
+        return new RetentionResult(cutoff, removed, requests, rekey.Rewritten);
     }
 
     /// <summary>

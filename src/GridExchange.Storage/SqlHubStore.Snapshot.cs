@@ -65,9 +65,14 @@ public abstract partial class SqlHubStore
             {
                 var entityType = (EntityType)Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
                 var key = reader.GetString(1);
+                var scope = reader.GetString(2);
+                var version = reader.GetInt64(3);
+                var source = reader.GetString(4);
+                var sequence = reader.GetInt64(5);
+                var committedAt = store.ReadInstant(reader, 6);
                 records.Add(new SnapshotRecord(
-                    entityType, key, reader.GetString(2), reader.GetInt64(3), reader.GetString(4), reader.GetInt64(5),
-                    store.ReadInstant(reader, 6), ReadPayload(reader, 7, key)));
+                    entityType, key, scope, version, source, sequence, committedAt,
+                    store.ReadPayload(reader, 7, new Protection.PayloadBinding(sequence, entityType, key))));
             }
 
             return records;

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using GridExchange.Domain.Codes;
 using GridExchange.Storage.Migrations;
+using GridExchange.Storage.Protection;
 using GridExchange.V1;
 
 namespace GridExchange.Storage;
@@ -14,11 +15,22 @@ namespace GridExchange.Storage;
 public abstract partial class SqlHubStore : IHubStore, IAuditLog
 {
     // A record's payload is kept once, in its last logged change (migration 4): current state
-    // joins the log on last_seq, a primary-key look-up per row.
+    // joins the log on last_seq, a primary-key look-up per row. The sequence is read too: the
+    // payload's envelope is bound to it.
     private const string Columns =
-        "e.entity_type, e.entity_key, e.scope_code, e.parent_key, e.version, e.source_system, e.updated_at, l.payload";
+        "e.entity_type, e.entity_key, e.scope_code, e.parent_key, e.version, e.source_system, e.updated_at, e.last_seq, l.payload";
 
     private const string FromCurrent = "entities e LEFT JOIN change_log l ON l.seq = e.last_seq";
+
+    /// <summary>Creates the store over <paramref name="protection"/>'s keys: every payload it writes is encrypted with them.</summary>
+    protected SqlHubStore(PayloadProtection protection)
+    {
+        ArgumentNullException.ThrowIfNull(protection);
+        Protection = protection;
+    }
+
+    /// <summary>The keys payloads are encrypted with and citizen IDs hashed with.</summary>
+    protected PayloadProtection Protection { get; }
 
     /// <inheritdoc />
     public abstract string Kind { get; }
@@ -81,6 +93,11 @@ public abstract partial class SqlHubStore : IHubStore, IAuditLog
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        if (throughId >= ProtectionMigrationId)
+        {
+            await CheckCitizenIdIndexAsync(connection, transaction, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -91,6 +108,28 @@ public abstract partial class SqlHubStore : IHubStore, IAuditLog
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, sql, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs a query and returns its rows as they come from the provider (tests only: what the database holds, raw).</summary>
+    internal async Task<IReadOnlyList<object?[]>> QuerySqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
     }
 
     /// <inheritdoc />
@@ -248,17 +287,22 @@ public abstract partial class SqlHubStore : IHubStore, IAuditLog
         // Columns in order: the readers run with SequentialAccess.
         var type = (EntityType)Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
         var key = reader.GetString(1);
-        return new EntityRecord(
-            type, key, reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), ReadInstant(reader, 6), ReadPayload(reader, 7, key));
+        var scope = reader.GetString(2);
+        var parent = reader.GetString(3);
+        var version = reader.GetInt64(4);
+        var source = reader.GetString(5);
+        var updatedAt = ReadInstant(reader, 6);
+        var sequence = reader.GetInt64(7);
+        return new EntityRecord(type, key, scope, parent, version, source, updatedAt, ReadPayload(reader, 8, new PayloadBinding(sequence, type, key)));
     }
 
     /// <summary>
-    /// Reads a live record's payload from its last logged change. Retention never deletes that
-    /// change, so a missing one means the store was damaged: say so rather than serve a record
-    /// without its data.
+    /// Reads a live record's payload from its last logged change, decrypted. Retention never
+    /// deletes that change, so a missing one means the store was damaged: say so rather than
+    /// serve a record without its data.
     /// </summary>
-    internal static byte[] ReadPayload(DbDataReader reader, int ordinal, string entityKey) =>
+    internal byte[] ReadPayload(DbDataReader reader, int ordinal, in PayloadBinding binding) =>
         reader.IsDBNull(ordinal)
-            ? throw new InvalidOperationException($"Record {entityKey} has no logged payload at its last sequence: the store is damaged.")
-            : (byte[])reader.GetValue(ordinal);
+            ? throw new InvalidOperationException($"Record {binding.Key} has no logged payload at its last sequence: the store is damaged.")
+            : Protection.Unprotect((byte[])reader.GetValue(ordinal), binding);
 }

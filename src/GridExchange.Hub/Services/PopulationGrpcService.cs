@@ -1,7 +1,12 @@
 using Grpc.Core;
+using GridExchange.Domain.Codes;
+using GridExchange.Domain.Errors;
+using GridExchange.Domain.Privacy;
+using GridExchange.Domain.Time;
 using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
+using DataClass = GridExchange.V1.DataClass;
 
 namespace GridExchange.Hub.Services;
 
@@ -10,12 +15,11 @@ namespace GridExchange.Hub.Services;
 /// request, walk the store's (grid code, id) keyset order, filter the parsed records, page.
 /// </summary>
 /// <remarks>
-/// Records are served as stored. Masking per data-class grant, the S4 grant check on
-/// special-group filters, the audit log of personal-data reads and the keyed-hash citizen-ID
-/// lookup arrive with the security issue; until then <c>citizen_id</c> answers
-/// NOT_YET_AVAILABLE rather than being ignored or served by a scan.
+/// Records are redacted per the caller's data-class grants, filters on what it may not see are
+/// refused, and every read is audited (see <see cref="Disclosure"/>, <see cref="AuditTrail"/>).
+/// <c>citizen_id</c> is looked up through the store's keyed-hash index, never by a scan.
 /// </remarks>
-internal sealed class PopulationGrpcService(IHubStore store, AuditTrail audit) : PopulationService.PopulationServiceBase
+internal sealed class PopulationGrpcService(IHubStore store, AuditTrail audit, TimeProvider clock) : PopulationService.PopulationServiceBase
 {
     public override async Task<GetPersonResponse> GetPerson(GetPersonRequest request, ServerCallContext context)
     {
@@ -30,10 +34,7 @@ internal sealed class PopulationGrpcService(IHubStore store, AuditTrail audit) :
     {
         if (request.CitizenId.Length > 0)
         {
-            throw RpcErrors.NotYetAvailable(context.Method,
-                "Looking persons up by citizen_id (through the hub's keyed hash index) is not served by this hub release yet; "
-                + "list by ancestor_code and tag_kinds without citizen_id.",
-                "citizen_id");
+            return await ListByCitizenIdAsync(request, context);
         }
 
         var ct = context.CancellationToken;
@@ -100,5 +101,49 @@ internal sealed class PopulationGrpcService(IHubStore store, AuditTrail audit) :
             (after, n) => store.ListInScopeAsync(EntityType.Household, prefix, after, n, ct), Household.Parser);
         await audit.ReadAsync(context, context.Caller(), request.AncestorCode, [EntityType.Household], households.Count);
         return new ListHouseholdsResponse { Households = { households.Select(context.Caller().Redacted) }, NextPageToken = next };
+    }
+
+    // Look-up by citizen ID through the store's keyed-hash index (the ID itself is stored only
+    // encrypted): needs S3, returns every person under ancestor_code with that ID (at most one
+    // per source system), in one page. The audit log records the ID masked.
+    private async Task<ListPersonsResponse> ListByCitizenIdAsync(ListPersonsRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var ct = context.CancellationToken;
+        Disclosure.RequireFilter(caller, DataClass.S3, "citizen_id");
+        if (request.CitizenId.Length != 18)
+        {
+            throw RpcErrors.InvalidArgument("citizen_id", ErrorReasons.InvalidLength,
+                "citizen_id must be an 18-character citizen ID (legacy 15-digit numbers are stored upgraded to 18).");
+        }
+
+        RpcErrors.ThrowIfInvalid(CitizenId.Validate(request.CitizenId, ChinaTime.Today(clock)), "citizen_id");
+        if (request.PageToken.Length > 0)
+        {
+            throw RpcErrors.InvalidArgument("page_token", ErrorReasons.InvalidPageToken, "A look-up by citizen_id has one page only.");
+        }
+
+        _ = EntityPages.Size(request.PageSize);
+        var prefix = await ReadRequests.ResolveAncestorAsync(store, caller, EntityType.Person, request.AncestorCode, ct);
+        var tags = ReadRequests.EnumFilter(request.TagKinds, "tag_kinds", unspecifiedMatchesData: false);
+        Disclosure.RequireTagFilter(caller, request.TagKinds, "tag_kinds");
+
+        var persons = new List<Person>();
+        foreach (var key in await store.FindPersonKeysByCitizenIdAsync(request.CitizenId, ct))
+        {
+            if (await store.GetAsync(EntityType.Person, key, ct) is { } record
+                && record.ScopeCode.StartsWith(prefix, StringComparison.Ordinal) && caller.Covers(record.ScopeCode))
+            {
+                var person = EntityRecords.Parse(record, Person.Parser);
+                if (tags.IsEmpty || tags.MatchesAny(person.Tags.Select(t => t.Kind)))
+                {
+                    persons.Add(person);
+                }
+            }
+        }
+
+        await audit.ReadAsync(context, caller, $"{request.AncestorCode};citizen_id={Masking.MaskCitizenId(request.CitizenId)}",
+            [EntityType.Person], persons.Count);
+        return new ListPersonsResponse { Persons = { persons.Select(caller.Redacted) } };
     }
 }

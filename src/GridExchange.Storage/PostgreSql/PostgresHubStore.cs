@@ -3,6 +3,7 @@ using System.Data.Common;
 using GridExchange.Domain.Ingest;
 using GridExchange.V1;
 using GridExchange.Storage.Migrations;
+using GridExchange.Storage.Protection;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -20,8 +21,9 @@ public sealed class PostgresHubStore : SqlHubStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _listenConnectionString;
 
-    /// <summary>Creates the store over <paramref name="connectionString"/>.</summary>
-    public PostgresHubStore(string connectionString, TimeProvider? clock = null)
+    /// <summary>Creates the store over <paramref name="connectionString"/>, encrypting payloads with <paramref name="protection"/>.</summary>
+    public PostgresHubStore(string connectionString, PayloadProtection protection, TimeProvider? clock = null)
+        : base(protection)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Clock = clock ?? TimeProvider.System;
@@ -200,7 +202,7 @@ public sealed class PostgresHubStore : SqlHubStore
                 await writer.WriteAsync(change.SourceChangeId, NpgsqlDbType.Text, cancellationToken);
                 await writer.WriteAsync(row.Planned.OwnerChanged, NpgsqlDbType.Boolean, cancellationToken);
                 await writer.WriteAsync(row.CommittedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await WriteNullableAsync(writer, row.SerializePayload(), NpgsqlDbType.Bytea, cancellationToken);
+                await WriteNullableAsync(writer, row.SerializePayload(Protection), NpgsqlDbType.Bytea, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
@@ -262,6 +264,27 @@ public sealed class PostgresHubStore : SqlHubStore
             rest.BatchCommands.Add(update);
         }
 
+        // The citizen-ID index follows each person's last change: removals first, then entries
+        // set (an unchanged hash is left alone, so no dead row is made for it).
+        var index = PlanCitizenIdIndex(rows, stored);
+        if (index.Removed.Count > 0)
+        {
+            var remove = new NpgsqlBatchCommand("DELETE FROM citizen_id_index WHERE entity_key = ANY($1)");
+            remove.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. index.Removed] });
+            rest.BatchCommands.Add(remove);
+        }
+
+        if (index.SetKeys.Count > 0)
+        {
+            var set = new NpgsqlBatchCommand("""
+                INSERT INTO citizen_id_index (entity_key, id_hash) SELECT * FROM unnest($1::text[], $2::bytea[])
+                ON CONFLICT (entity_key) DO UPDATE SET id_hash = excluded.id_hash WHERE citizen_id_index.id_hash <> excluded.id_hash
+                """);
+            set.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. index.SetKeys] });
+            set.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. index.SetHashes] });
+            rest.BatchCommands.Add(set);
+        }
+
         var buckets = new NpgsqlBatchCommand("INSERT INTO feed_buckets (bucket) SELECT unnest($1) ON CONFLICT DO NOTHING");
         buckets.Parameters.Add(new NpgsqlParameter<string[]>
         {
@@ -275,6 +298,32 @@ public sealed class PostgresHubStore : SqlHubStore
             throw new InvalidOperationException(
                 $"Current state changed under the feed lock: {update.RecordsAffected} of {updated.Count} records updated.");
         }
+    }
+
+    /// <inheritdoc />
+    protected override async Task RewritePayloadsAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<long> sequences, IReadOnlyList<byte[]> payloads,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE change_log c SET payload = u.payload FROM unnest(@seqs, @payloads) AS u(seq, payload) WHERE c.seq = u.seq
+            """, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<long[]>("seqs", [.. sequences]));
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("payloads", [.. payloads]));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task InsertCitizenIdIndexAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<string> keys, IReadOnlyList<byte[]> hashes,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO citizen_id_index (entity_key, id_hash) SELECT * FROM unnest(@keys, @hashes)",
+            (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. keys]));
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("hashes", [.. hashes]));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <inheritdoc />

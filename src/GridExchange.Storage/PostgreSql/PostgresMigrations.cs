@@ -219,5 +219,34 @@ internal static class PostgresMigrations
             CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
                 FOR EACH ROW WHEN (NEW.last_seq <= OLD.last_seq) EXECUTE FUNCTION audit_refuse_change();
             """),
+        new(9, "payload encryption: citizen-ID index, protection state", """
+            -- From this release every payload is stored encrypted (PayloadProtection: AES-256-GCM
+            -- envelopes bound to their row); rows written before stay readable in clear until the
+            -- re-encryption pass rewrites them. Ciphertext does not compress: pglz would only
+            -- spend time trying on the large payloads.
+            ALTER TABLE change_log ALTER COLUMN payload SET STORAGE EXTERNAL;
+
+            -- Persons by citizen ID without the ID in clear (DESIGN §6): HMAC-SHA256 under the
+            -- index key (GridExchange:Encryption:IndexKey) of the 18-character ID, one row per live
+            -- person that has one, kept by ingest in the batch's transaction. Filled by the store
+            -- right after this migration (SQL cannot compute the keyed hash).
+            CREATE TABLE citizen_id_index (
+                entity_key text  COLLATE "C" PRIMARY KEY,
+                id_hash    bytea NOT NULL
+            );
+            CREATE INDEX ix_citizen_id_index_hash ON citizen_id_index (id_hash);
+
+            -- One row. index_key_check: HMAC of a fixed label under the index key the index was
+            -- built with (NULL: not built yet), so a hub with another key refuses to use it.
+            -- rekey_key_id, rekey_next_seq: every payload below rekey_next_seq is encrypted
+            -- under key rekey_key_id (the re-encryption pass resumes there).
+            CREATE TABLE protection_state (
+                id              smallint PRIMARY KEY CHECK (id = 1),
+                index_key_check bytea,
+                rekey_key_id    text,
+                rekey_next_seq  bigint NOT NULL
+            );
+            INSERT INTO protection_state (id, index_key_check, rekey_key_id, rekey_next_seq) VALUES (1, NULL, NULL, 1);
+            """),
     ];
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using GridExchange.Domain.Ingest;
 using GridExchange.V1;
 using GridExchange.Storage.Migrations;
+using GridExchange.Storage.Protection;
 using Microsoft.Data.Sqlite;
 
 namespace GridExchange.Storage.Sqlite;
@@ -14,8 +15,9 @@ public sealed class SqliteHubStore : SqlHubStore
 {
     private readonly string _connectionString;
 
-    /// <summary>Creates the store over the file at <paramref name="path"/>, creating its folder.</summary>
-    public SqliteHubStore(string path, TimeProvider? clock = null)
+    /// <summary>Creates the store over the file at <paramref name="path"/>, creating its folder; payloads are encrypted with <paramref name="protection"/>.</summary>
+    public SqliteHubStore(string path, PayloadProtection protection, TimeProvider? clock = null)
+        : base(protection)
     {
         Clock = clock ?? TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -173,11 +175,39 @@ public sealed class SqliteHubStore : SqlHubStore
             changeId.Value = change.SourceChangeId;
             takeOver.Value = row.Planned.OwnerChanged ? 1 : 0;
             committed.Value = ToUnixMicroseconds(row.CommittedAt);
-            payload.Value = (object?)row.SerializePayload() ?? DBNull.Value;
+            payload.Value = (object?)row.SerializePayload(Protection) ?? DBNull.Value;
             parent.Value = row.Planned.ParentKey;
             updated.Value = ToUnixMicroseconds(row.UpdatedAt);
             deleted.Value = change.Operation == ChangeOperation.Delete ? 1 : 0;
             await log.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var index = PlanCitizenIdIndex(rows, stored);
+        if (index.Removed.Count > 0)
+        {
+            await using var remove = new SqliteCommand("DELETE FROM citizen_id_index WHERE entity_key = @key", sqlite, tx);
+            var removeKey = remove.Parameters.Add("@key", SqliteType.Text);
+            foreach (var removed in index.Removed)
+            {
+                removeKey.Value = removed;
+                await remove.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        if (index.SetKeys.Count > 0)
+        {
+            await using var set = new SqliteCommand("""
+                INSERT INTO citizen_id_index (entity_key, id_hash) VALUES (@key, @hash)
+                ON CONFLICT (entity_key) DO UPDATE SET id_hash = excluded.id_hash WHERE id_hash <> excluded.id_hash
+                """, sqlite, tx);
+            var setKey = set.Parameters.Add("@key", SqliteType.Text);
+            var setHash = set.Parameters.Add("@hash", SqliteType.Blob);
+            for (var i = 0; i < index.SetKeys.Count; i++)
+            {
+                setKey.Value = index.SetKeys[i];
+                setHash.Value = index.SetHashes[i];
+                await set.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
     }
 

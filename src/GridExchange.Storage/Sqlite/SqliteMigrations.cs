@@ -200,5 +200,22 @@ internal static class SqliteMigrations
             CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head WHEN NEW.last_seq <= OLD.last_seq
             BEGIN SELECT RAISE(ABORT, 'audit_head is append-only: UPDATE refused'); END;
             """),
+        new(9, "payload encryption: citizen-ID index, protection state", """
+            -- As on PostgreSQL: persons by the keyed hash of their citizen ID, filled by the store
+            -- right after this migration, and the state of the index key and re-encryption pass.
+            CREATE TABLE citizen_id_index (
+                entity_key TEXT PRIMARY KEY,
+                id_hash    BLOB NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_citizen_id_index_hash ON citizen_id_index (id_hash);
+
+            CREATE TABLE protection_state (
+                id              INTEGER PRIMARY KEY CHECK (id = 1),
+                index_key_check BLOB,
+                rekey_key_id    TEXT,
+                rekey_next_seq  INTEGER NOT NULL
+            );
+            INSERT INTO protection_state (id, index_key_check, rekey_key_id, rekey_next_seq) VALUES (1, NULL, NULL, 1);
+            """),
     ];
 }

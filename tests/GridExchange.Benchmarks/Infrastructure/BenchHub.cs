@@ -85,7 +85,7 @@ internal sealed class BenchHub : IAsyncDisposable
             ["GridExchange:DashboardPort"] = "-1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        var app = HubHost.Build([], builder => builder.Configuration.AddInMemoryCollection(settings));
+        var app = HubHost.Build([], builder => builder.Configuration.AddInMemoryCollection(settings.Concat(BenchKeys.Settings)));
         var address = await HubHost.StartAsync(app, cancellationToken);
         var hub = new BenchHub(app, address, secrets);
         hub.Consumer = await hub.RegisterAsync(new Peer

@@ -23,7 +23,7 @@ internal static class IngestBenchmark
 
     public static async Task RunAsync(string connectionString, BenchmarkOptions options, Report report, CancellationToken cancellationToken)
     {
-        await using var store = new PostgresHubStore(connectionString);
+        await using var store = new PostgresHubStore(connectionString, BenchKeys.Protection);
         await store.MigrateAsync(cancellationToken);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await RawChangeLog.CreateAsync(dataSource, cancellationToken);

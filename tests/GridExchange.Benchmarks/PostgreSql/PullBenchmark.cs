@@ -120,7 +120,7 @@ internal static class PullBenchmark
         const string Probe = "gridx-bench-scope-probe";
         var probeConnection = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = Probe }.ToString();
         TimeSpan elapsed;
-        await using (var probe = new GridExchange.Storage.PostgreSql.PostgresHubStore(probeConnection))
+        await using (var probe = new GridExchange.Storage.PostgreSql.PostgresHubStore(probeConnection, BenchKeys.Protection))
         {
             var reading = Stopwatch.GetTimestamp();
             await ReadStoreAsync(probe, scope, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Google.Protobuf;
+using GridExchange.Benchmarks.Infrastructure;
 using GridExchange.Benchmarks.PostgreSql;
 using GridExchange.Benchmarks.Reporting;
 using GridExchange.Benchmarks.Workload;
@@ -28,7 +29,7 @@ internal static class SqliteBenchmark
         try
         {
             var path = Path.Combine(directory.FullName, "bench.db");
-            await using var store = new SqliteHubStore(path);
+            await using var store = new SqliteHubStore(path, BenchKeys.Protection);
             await store.MigrateAsync(cancellationToken);
             var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
             await using (var connection = await OpenAsync(connectionString, cancellationToken))

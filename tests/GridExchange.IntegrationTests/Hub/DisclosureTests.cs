@@ -129,6 +129,9 @@ public abstract class DisclosureTests(HubFixture fixture) : IAsyncLifetime
         await ErrorAssert.ThrowsAsync(() => open.ListPersonsAsync(
                 new ListPersonsRequest { AncestorCode = Zhifu, TagKinds = { PersonTagKind.Registered } }, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.PermissionDenied, "DATA_CLASS_NOT_GRANTED");
+        await ErrorAssert.ThrowsAsync(() => open.ListPersonsAsync(
+                new ListPersonsRequest { AncestorCode = Zhifu, CitizenId = ZhifuPersons.First().CitizenId }, deadline: Calls.Deadline()).ResponseAsync,
+            StatusCode.PermissionDenied, "DATA_CLASS_NOT_GRANTED");
         await ErrorAssert.ThrowsAsync(() => open.ListHousesAsync(
                 new ListHousesRequest { AncestorCode = Zhifu, RentalOnly = true }, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.PermissionDenied, "DATA_CLASS_NOT_GRANTED");
@@ -238,6 +241,14 @@ public abstract class DisclosureTests(HubFixture fixture) : IAsyncLifetime
         Assert.Equal("370602", pull.Scope);
         Assert.Equal(page.Changes.Count, pull.RecordCount);
         Assert.True(pull.Sequence > get.Sequence);
+
+        // A look-up by citizen ID is audited with the ID masked: the audit log holds no ID in clear.
+        await new PopulationService.PopulationServiceClient(As(_noS4)).ListPersonsAsync(
+            new ListPersonsRequest { AncestorCode = Zhifu, CitizenId = stored.CitizenId }, deadline: Calls.Deadline());
+        var lookUp = (await admin.ListAuditEntriesAsync(new ListAuditEntriesRequest { PeerId = _noS4 }, deadline: Calls.Deadline())).Entries[^1];
+        Assert.Equal(1, lookUp.RecordCount);
+        Assert.DoesNotContain(stored.CitizenId, lookUp.Scope, StringComparison.Ordinal);
+        Assert.Contains("********", lookUp.Scope, StringComparison.Ordinal);
 
         var verified = await admin.VerifyAuditLogAsync(new VerifyAuditLogRequest(), deadline: Calls.Deadline());
         Assert.True(verified.Intact, verified.Problem);

@@ -200,19 +200,37 @@ public abstract class PopulationServiceTests(HubFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task ListPersons_CitizenId_IsUnimplementedNotYetAvailable()
+    public async Task ListPersons_ByCitizenId_FindsThePersonThroughTheIndex_InsideTheAncestorOnly()
     {
         var person = _truth.Persons.Values.First(p => p.CitizenId.Length == 18);
-        var status = await ErrorAssert.ThrowsAsync(
-            () => Client.ListPersonsAsync(
-                new ListPersonsRequest { AncestorCode = CityCode, CitizenId = person.CitizenId }, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
-        var info = status.GetDetail<ErrorInfo>()!;
-        Assert.Equal("citizen_id", info.Metadata["field"]);
-        Assert.Equal("/gridexchange.v1.PopulationService/ListPersons", info.Metadata["method"]);
-        Assert.Contains("citizen_id", status.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(person.CitizenId, status.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(info.Metadata.Values, v => v.Contains(person.CitizenId, StringComparison.Ordinal));
+        var found = await Client.ListPersonsAsync(
+            new ListPersonsRequest { AncestorCode = CityCode, CitizenId = person.CitizenId }, deadline: Calls.Deadline());
+        Assert.Equal([person.Meta.Id], found.Persons.Select(p => p.Meta.Id));
+        Assert.Equal(person, found.Persons[0]);
+        Assert.Equal("", found.NextPageToken);
+
+        // Another county's ancestor does not hold it; an unknown but valid ID finds nobody.
+        var elsewhere = _truth.Regions.Values.First(r => r.Level == RegionLevel.County && !person.GridCode.StartsWith(r.Code[..6], StringComparison.Ordinal));
+        Assert.Empty((await Client.ListPersonsAsync(
+            new ListPersonsRequest { AncestorCode = elsewhere.Code, CitizenId = person.CitizenId }, deadline: Calls.Deadline())).Persons);
+        var unknown = Domain.Codes.CitizenId.Create("370602", new DateOnly(1950, 1, 1), 999);
+        Assert.DoesNotContain(_truth.Persons.Values, p => p.CitizenId == unknown);
+        Assert.Empty((await Client.ListPersonsAsync(
+            new ListPersonsRequest { AncestorCode = CityCode, CitizenId = unknown }, deadline: Calls.Deadline())).Persons);
+    }
+
+    [Fact]
+    public async Task ListPersons_ByMalformedCitizenId_IsInvalid_AndNeverEchoesIt()
+    {
+        var person = _truth.Persons.Values.First(p => p.CitizenId.Length == 18);
+        await ErrorAssert.InvalidArgumentAsync(() => Client.ListPersonsAsync(
+            new ListPersonsRequest { AncestorCode = CityCode, CitizenId = person.CitizenId[..15] }, deadline: Calls.Deadline()).ResponseAsync,
+            "citizen_id", "INVALID_LENGTH");
+        var wrongCheck = person.CitizenId[..17] + (person.CitizenId[17] == '1' ? '2' : '1');
+        var status = await ErrorAssert.ThrowsAsync(() => Client.ListPersonsAsync(
+            new ListPersonsRequest { AncestorCode = CityCode, CitizenId = wrongCheck }, deadline: Calls.Deadline()).ResponseAsync,
+            StatusCode.InvalidArgument, "INVALID_CHECK_DIGIT");
+        Assert.DoesNotContain(wrongCheck, status.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -81,6 +81,17 @@ public sealed class HubInstance : IAsyncDisposable
             ["GridExchange:DashboardPort"] = "-1",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+
+        // A PostgreSQL store needs its keys from configuration; the embedded store makes its own
+        // (keys.json next to its file), as an operator's first start would.
+        if (postgres is not null)
+        {
+            foreach (var (key, value) in TestKeys.Settings)
+            {
+                all[key] = value;
+            }
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

@@ -40,6 +40,20 @@ public sealed class PostgresServer
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ToString();
     }
 
+    /// <summary>
+    /// A PostgreSQL client program (<c>pg_dump</c>…): the one beside the throwaway server's
+    /// <c>initdb</c>, else the newest under <c>/usr/lib/postgresql</c>, else the name alone (PATH).
+    /// </summary>
+    public string ClientProgram(string name)
+    {
+        var directories = _binDirectory is not null
+            ? [_binDirectory]
+            : Directory.Exists("/usr/lib/postgresql")
+                ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).OrderDescending().ToArray()
+                : [];
+        return directories.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists) ?? name;
+    }
+
     /// <summary>The run's server, started on first use and stopped when the test process exits.</summary>
     public static Task<PostgresServer> GetAsync() => Shared.Value;
 

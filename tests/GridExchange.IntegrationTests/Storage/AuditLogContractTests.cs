@@ -310,10 +310,10 @@ public sealed class SqliteAuditLogContractTests : AuditLogContractTests
     private string FilePath => Path.Combine(_directory, "store.db");
 
     /// <inheritdoc />
-    protected override Task<SqlHubStore> CreateStoreAsync() => Task.FromResult<SqlHubStore>(new SqliteHubStore(FilePath));
+    protected override Task<SqlHubStore> CreateStoreAsync() => Task.FromResult<SqlHubStore>(new SqliteHubStore(FilePath, TestKeys.Protection));
 
     /// <inheritdoc />
-    protected override SqlHubStore OpenSameDatabase() => new SqliteHubStore(FilePath);
+    protected override SqlHubStore OpenSameDatabase() => new SqliteHubStore(FilePath, TestKeys.Protection);
 
     /// <inheritdoc />
     /// <remarks>Whoever can write the file can drop the triggers; the transaction ends with them gone.</remarks>
@@ -335,10 +335,10 @@ public sealed class PostgresAuditLogContractTests : AuditLogContractTests
 
     /// <inheritdoc />
     protected override async Task<SqlHubStore> CreateStoreAsync() =>
-        new PostgresHubStore(_connectionString = await PostgresServer.NewDatabaseAsync("audit"));
+        new PostgresHubStore(_connectionString = await PostgresServer.NewDatabaseAsync("audit"), TestKeys.Protection);
 
     /// <inheritdoc />
-    protected override SqlHubStore OpenSameDatabase() => new PostgresHubStore(_connectionString);
+    protected override SqlHubStore OpenSameDatabase() => new PostgresHubStore(_connectionString, TestKeys.Protection);
 
     /// <inheritdoc />
     /// <remarks>

@@ -12,8 +12,8 @@ public sealed class PostgresStoreTests
     public async Task Migrate_TwiceAndConcurrently_AppliesEachMigrationOnce()
     {
         var connectionString = await PostgresServer.NewDatabaseAsync("migrate");
-        await using var a = new PostgresHubStore(connectionString);
-        await using var b = new PostgresHubStore(connectionString);
+        await using var a = new PostgresHubStore(connectionString, TestKeys.Protection);
+        await using var b = new PostgresHubStore(connectionString, TestKeys.Protection);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
 
         await Task.WhenAll(a.MigrateAsync(timeout.Token), b.MigrateAsync(timeout.Token));
@@ -33,7 +33,7 @@ public sealed class PostgresStoreTests
     public async Task Migrate_StoresBatchAnswersUncompressed()
     {
         var connectionString = await PostgresServer.NewDatabaseAsync("answers");
-        await using var store = new PostgresHubStore(connectionString);
+        await using var store = new PostgresHubStore(connectionString, TestKeys.Protection);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await store.MigrateAsync(timeout.Token);
 

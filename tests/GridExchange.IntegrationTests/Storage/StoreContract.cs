@@ -16,7 +16,8 @@ internal static class StoreContract
     public const string GridB1 = "370611001001001";
 
     /// <summary>A person UPSERT located in <paramref name="grid"/>.</summary>
-    public static ValidChange Person(int index, string key, string grid, long version, string changeId, string source, bool takeOver = false, string name = "张三")
+    public static ValidChange Person(
+        int index, string key, string grid, long version, string changeId, string source, bool takeOver = false, string name = "张三", string citizenId = "")
     {
         var change = new Change
         {
@@ -28,7 +29,10 @@ internal static class StoreContract
             SourceSystem = source,
             RegionCode = grid,
             TakeOver = takeOver,
-            Person = new Person { Meta = new EntityMeta { Id = key, Version = version, SourceSystem = source }, Name = name, GridCode = grid },
+            Person = new Person
+            {
+                Meta = new EntityMeta { Id = key, Version = version, SourceSystem = source }, Name = name, GridCode = grid, CitizenId = citizenId,
+            },
         };
         return new ValidChange(index, change, grid, "");
     }

@@ -449,11 +449,11 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 
     /// <inheritdoc />
     protected override Task<IHubStore> CreateStoreAsync() =>
-        Task.FromResult<IHubStore>(new SqliteHubStore(Path.Combine(_directory, "store.db")));
+        Task.FromResult<IHubStore>(new SqliteHubStore(Path.Combine(_directory, "store.db"), TestKeys.Protection));
 
     /// <inheritdoc />
     protected override Task<IHubStore> CreateOtherStoreAsync() =>
-        Task.FromResult<IHubStore>(new SqliteHubStore(Path.Combine(_directory, $"other-{Guid.NewGuid():N}.db")));
+        Task.FromResult<IHubStore>(new SqliteHubStore(Path.Combine(_directory, $"other-{Guid.NewGuid():N}.db"), TestKeys.Protection));
 
     /// <inheritdoc />
     public override async Task DisposeAsync()
@@ -469,13 +469,13 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 {
     /// <inheritdoc />
     protected override async Task<IHubStore> CreateStoreAsync() =>
-        new PostgresHubStore(_connectionString = await PostgresServer.NewDatabaseAsync("contract"));
+        new PostgresHubStore(_connectionString = await PostgresServer.NewDatabaseAsync("contract"), TestKeys.Protection);
 
     private string _connectionString = "";
 
     /// <inheritdoc />
     protected override async Task<IHubStore> CreateOtherStoreAsync() =>
-        new PostgresHubStore(await PostgresServer.NewDatabaseAsync("contract-other"));
+        new PostgresHubStore(await PostgresServer.NewDatabaseAsync("contract-other"), TestKeys.Protection);
 
     /// <inheritdoc />
     protected override async Task<IAsyncDisposable?> OpenLongTransactionAsync()
