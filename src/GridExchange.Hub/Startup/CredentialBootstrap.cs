@@ -49,7 +49,7 @@ internal sealed partial class CredentialBootstrap(IHubStore store, IOptions<HubO
         {
             var token = BearerTokens.NewToken();
             await store.IssueCredentialAsync(AdminPeerId, BearerTokens.Hash(token), revokeOthers: true, cancellationToken);
-            WriteSecret(settings.AdminTokenFile, token + "\n");
+            SecretFiles.Write(settings.AdminTokenFile, token + "\n");
             LogAdminToken(Path.GetFullPath(settings.AdminTokenFile));
         }
 
@@ -87,32 +87,8 @@ internal sealed partial class CredentialBootstrap(IHubStore store, IOptions<HubO
             after = page[^1].Id;
         }
 
-        WriteSecret(path, lines.ToString());
+        SecretFiles.Write(path, lines.ToString());
         LogDevTokensFile(Path.GetFullPath(path));
-    }
-
-    /// <summary>Writes <paramref name="text"/> to a new file readable and writable by its owner only.</summary>
-    private static void WriteSecret(string path, string text)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var stream = new FileStream(path, fileOptions);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        stream.Write(Encoding.UTF8.GetBytes(text));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Issued the operator token (peer hub-admin, role ADMIN); it is in {Path}, readable by its owner only. Keep it secret; the hub stores only its hash")]

@@ -30,7 +30,7 @@ internal static class EncryptionKeyFile
         var keyId = "local-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var keys = PayloadProtectionOptions.Generate(keyId);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        WriteOwnerOnly(temporary, Serialize(keys, path));
+        SecretFiles.Write(temporary, Serialize(keys, path), FileMode.CreateNew);
         try
         {
             File.Move(temporary, path, overwrite: false);
@@ -76,24 +76,5 @@ internal static class EncryptionKeyFile
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
-    private static void WriteOwnerOnly(string path, string text)
-    {
-        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var stream = new FileStream(path, fileOptions);
-        if (!OperatingSystem.IsWindows())
-        {
-            // The create mode is filtered by the umask; make it exact.
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        stream.Write(Encoding.UTF8.GetBytes(text));
-        stream.Flush(flushToDisk: true);
     }
 }
