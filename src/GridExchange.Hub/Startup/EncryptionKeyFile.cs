@@ -14,8 +14,9 @@ internal static class EncryptionKeyFile
 {
     /// <summary>
     /// Reads the keys at <paramref name="path"/>, or generates new ones and writes them there
-    /// first. Two processes starting at once agree on one file: it is written under a temporary
-    /// name and moved into place only if none is there yet.
+    /// first. Processes (and threads) starting at once agree on one file: the check and the
+    /// write happen under an exclusive lock file beside it, and the file is written under a
+    /// temporary name and moved into place, so a reader never sees half of it.
     /// </summary>
     public static PayloadProtectionOptions LoadOrCreate(string path)
     {
@@ -27,19 +28,41 @@ internal static class EncryptionKeyFile
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
+        var lockPath = Path.Combine(directory, $".{Path.GetFileName(path)}.lock");
+        using var gate = Lock(lockPath);
+        if (File.Exists(path))
+        {
+            // Another process wrote the keys meanwhile; this one may have re-created the lock file.
+            File.Delete(lockPath);
+            return Load(path);
+        }
+
         var keyId = "local-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         var keys = PayloadProtectionOptions.Generate(keyId);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         SecretFiles.Write(temporary, Serialize(keys, path), FileMode.CreateNew);
-        try
+        File.Move(temporary, path, overwrite: false);
+        // Removed while still held: a process waiting on it finds the keys file once it gets the
+        // lock, and one arriving later finds the keys file before it looks for a lock.
+        File.Delete(lockPath);
+        return keys;
+    }
+
+    // An exclusive lock (FileShare.None is an flock on Unix, held per open file, so it excludes
+    // other threads of this process as well as other processes); waits up to 30 s.
+    private static FileStream Lock(string lockPath)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
         {
-            File.Move(temporary, path, overwrite: false);
-            return keys;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-            return Load(path);
+            try
+            {
+                return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
         }
     }
 
