@@ -139,51 +139,42 @@ public abstract partial class SqlHubStore
     }
 
     /// <summary>Replaces the payloads of the log rows <paramref name="sequences"/> (re-encryption).</summary>
-    protected virtual async Task RewritePayloadsAsync(
+    protected virtual Task RewritePayloadsAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<long> sequences, IReadOnlyList<byte[]> payloads,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(sequences);
-        ArgumentNullException.ThrowIfNull(payloads);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "UPDATE change_log SET payload = @payload WHERE seq = @seq";
-        var payload = command.CreateParameter();
-        payload.ParameterName = "payload";
-        command.Parameters.Add(payload);
-        var seq = command.CreateParameter();
-        seq.ParameterName = "seq";
-        command.Parameters.Add(seq);
-        for (var i = 0; i < sequences.Count; i++)
-        {
-            payload.Value = payloads[i];
-            seq.Value = sequences[i];
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
+        CancellationToken cancellationToken) =>
+        ExecuteEachAsync(connection, transaction, "UPDATE change_log SET payload = @payload WHERE seq = @seq",
+            "payload", payloads, "seq", sequences, cancellationToken);
 
     /// <summary>Inserts citizen-ID index rows into an index known to hold none of <paramref name="keys"/>.</summary>
-    protected virtual async Task InsertCitizenIdIndexAsync(
+    protected virtual Task InsertCitizenIdIndexAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<string> keys, IReadOnlyList<byte[]> hashes,
+        CancellationToken cancellationToken) =>
+        ExecuteEachAsync(connection, transaction, "INSERT INTO citizen_id_index (entity_key, id_hash) VALUES (@key, @hash)",
+            "key", keys, "hash", hashes, cancellationToken);
+
+    // One prepared statement with two parameters, run once per pair of values (the dialects
+    // without array parameters; PostgreSQL overrides both callers with set-based statements).
+    private static async Task ExecuteEachAsync<TFirst, TSecond>(
+        DbConnection connection, DbTransaction transaction, string sql,
+        string firstName, IReadOnlyList<TFirst> firstValues, string secondName, IReadOnlyList<TSecond> secondValues,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(keys);
-        ArgumentNullException.ThrowIfNull(hashes);
+        ArgumentNullException.ThrowIfNull(firstValues);
+        ArgumentNullException.ThrowIfNull(secondValues);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO citizen_id_index (entity_key, id_hash) VALUES (@key, @hash)";
-        var key = command.CreateParameter();
-        key.ParameterName = "key";
-        command.Parameters.Add(key);
-        var hash = command.CreateParameter();
-        hash.ParameterName = "hash";
-        command.Parameters.Add(hash);
-        for (var i = 0; i < keys.Count; i++)
+        command.CommandText = sql;
+        var first = command.CreateParameter();
+        first.ParameterName = firstName;
+        command.Parameters.Add(first);
+        var second = command.CreateParameter();
+        second.ParameterName = secondName;
+        command.Parameters.Add(second);
+        for (var i = 0; i < firstValues.Count; i++)
         {
-            key.Value = keys[i];
-            hash.Value = hashes[i];
+            first.Value = firstValues[i];
+            second.Value = secondValues[i];
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }

@@ -23,6 +23,15 @@ internal sealed partial class AuditTrail : BackgroundService
 
     private static readonly DataClass[] Personal = [DataClass.S2, DataClass.S3, DataClass.S4];
 
+    private static readonly EntityType[] AllTypes =
+        [.. System.Enum.GetValues<EntityType>().Where(t => t != EntityType.Unspecified)];
+
+    // The personal-data classes each type can hold, from the contract's privacy options, worked
+    // out once: a type holds a class when it needs redaction for a caller granted every other.
+    private static readonly Dictionary<EntityType, DataClass[]> HeldClasses = AllTypes.ToDictionary(
+        t => t,
+        t => Personal.Where(c => Redactor.NeedsRedaction(t, DataClassGrants.Of(Personal.Where(o => o != c)))).ToArray());
+
     private readonly IAuditLog _log;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuditTrail> _logger;
@@ -36,7 +45,7 @@ internal sealed partial class AuditTrail : BackgroundService
     }
 
     /// <summary>Whether a read of <paramref name="types"/> reads personal data (and is audited).</summary>
-    public static bool IsPersonal(IEnumerable<EntityType> types) => types.Any(t => Redactor.NeedsRedaction(t, DataClassGrants.OpenOnly));
+    public static bool IsPersonal(IEnumerable<EntityType> types) => types.Any(t => Held(t).Length > 0);
 
     /// <summary>
     /// Records that <paramref name="caller"/> read <paramref name="count"/> records of
@@ -52,11 +61,8 @@ internal sealed partial class AuditTrail : BackgroundService
             return Task.CompletedTask;
         }
 
-        // The classes sent unmasked: granted, and held by some type read (a type "holds" a class
-        // when it needs redaction for a caller granted every other class).
-        var revealed = Personal
-            .Where(c => caller.Holds(c) && read.Any(t => Redactor.NeedsRedaction(t, DataClassGrants.Of(Personal.Where(o => o != c)))))
-            .ToList();
+        // The classes sent unmasked: granted, and held by some type read.
+        var revealed = Personal.Where(c => caller.Holds(c) && read.Any(t => Held(t).Contains(c))).ToList();
         return RecordAsync(context, caller, scope, [.. read], count, revealed, requestId);
     }
 
@@ -64,8 +70,8 @@ internal sealed partial class AuditTrail : BackgroundService
     public Task ActionAsync(ServerCallContext context, Caller caller, string scope, long count, string requestId = "") =>
         RecordAsync(context, caller, scope, [], count, [], requestId);
 
-    private static readonly EntityType[] AllTypes =
-        [.. System.Enum.GetValues<EntityType>().Where(t => t != EntityType.Unspecified)];
+    // A type this build does not know is treated as holding every class.
+    private static DataClass[] Held(EntityType type) => HeldClasses.TryGetValue(type, out var held) ? held : Personal;
 
     private async Task RecordAsync(
         ServerCallContext context, Caller caller, string scope, IReadOnlyList<EntityType> types, long count, IReadOnlyList<DataClass> revealed, string requestId)
