@@ -206,6 +206,7 @@ public abstract partial class SqlHubStore
             {
                 changes.SetKeys.Add(key);
                 changes.SetHashes.Add(Protection.HashCitizenId(person.CitizenId));
+                changes.SetNew.Add(!stored.ContainsKey(row.Planned.Entity));
             }
             else if (stored.ContainsKey(row.Planned.Entity))
             {
@@ -338,6 +339,12 @@ public abstract partial class SqlHubStore
 
         /// <summary>The entries' hashes.</summary>
         public List<byte[]> SetHashes { get; } = [];
+
+        /// <summary>
+        /// In step with <see cref="SetKeys"/>: whether the person is new to the store, so no entry
+        /// can exist for it yet and a plain insert will do (entries exist only for stored persons).
+        /// </summary>
+        public List<bool> SetNew { get; } = [];
 
         /// <summary>Persons whose entry is removed.</summary>
         public List<string> Removed { get; } = [];

@@ -200,27 +200,22 @@ public sealed class PayloadProtection
         byte[]? rented = null;
         var ad = adLength <= 512 ? stackalloc byte[adLength] : (rented = ArrayPool<byte>.Shared.Rent(adLength)).AsSpan(0, adLength);
         WriteAssociatedData(ad, stored.AsSpan(0, headerLength), binding);
-        var aes = key.Rent();
+        bool authentic;
         try
         {
-            aes.Decrypt(nonce, body, tag, plaintext, ad);
-        }
-        catch (AuthenticationTagMismatchException e)
-        {
-            throw new PayloadProtectionException(
-                $"{Describe(binding)} failed authentication under key '{key.Id}': it was altered, copied from another row, "
-                + "or encrypted with a different key under the same id.", e);
+            authentic = key.TryOpen(nonce, body, tag, plaintext, ad);
         }
         finally
         {
-            key.Return(aes);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
 
-        return plaintext;
+        return authentic ? plaintext : throw new PayloadProtectionException(
+            $"{Describe(binding)} failed authentication under key '{key.Id}': it was altered, copied from another row, "
+            + "or encrypted with a different key under the same id.");
     }
 
     /// <summary>
@@ -317,14 +312,12 @@ public sealed class PayloadProtection
         byte[]? rented = null;
         var ad = adLength <= 512 ? stackalloc byte[adLength] : (rented = ArrayPool<byte>.Shared.Rent(adLength)).AsSpan(0, adLength);
         WriteAssociatedData(ad, envelope.AsSpan(0, headerLength), binding);
-        var aes = _active.Rent();
         try
         {
-            aes.Encrypt(nonce, body, body, tag, ad);
+            _active.Seal(nonce, body, tag, ad);
         }
         finally
         {
-            _active.Return(aes);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
@@ -345,18 +338,22 @@ public sealed class PayloadProtection
     }
 
     /// <summary>
-    /// One payload key and a pool of <see cref="AesGcm"/> instances over it: an instance is not
-    /// safe for concurrent use, and creating one per payload costs a key schedule each time.
+    /// One payload key and its cipher: OpenSSL's EVP interface with the key schedule kept
+    /// (<see cref="OpenSslAesGcm"/>) where libcrypto 3 is available, else a pool of
+    /// <see cref="AesGcm"/> instances (an instance is not safe for concurrent use, and creating one
+    /// per payload costs a key schedule each time).
     /// </summary>
     private sealed class PayloadKey
     {
         private readonly ConcurrentBag<AesGcm> _pool = [];
+        private readonly OpenSslAesGcm? _native;
 
         public PayloadKey(string id, byte[] key)
         {
             Id = id;
             Key = key;
             Header = [Marker, FormatVersion, (byte)id.Length, .. Encoding.ASCII.GetBytes(id)];
+            _native = OpenSslAesGcm.TryCreate(key);
         }
 
         public string Id { get; }
@@ -365,9 +362,54 @@ public sealed class PayloadProtection
 
         public byte[] Header { get; }
 
-        public AesGcm Rent() => _pool.TryTake(out var aes) ? aes : new AesGcm(Key, TagSize);
+        /// <summary>Encrypts <paramref name="body"/> in place and writes the tag.</summary>
+        public void Seal(ReadOnlySpan<byte> nonce, Span<byte> body, Span<byte> tag, ReadOnlySpan<byte> associatedData)
+        {
+            if (_native is not null)
+            {
+                _native.Encrypt(nonce, body, body, tag, associatedData);
+                return;
+            }
 
-        public void Return(AesGcm aes)
+            var aes = Rent();
+            try
+            {
+                aes.Encrypt(nonce, body, body, tag, associatedData);
+            }
+            finally
+            {
+                Return(aes);
+            }
+        }
+
+        /// <summary>Decrypts and authenticates; false when the envelope does not authenticate.</summary>
+        public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> body, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+        {
+            if (_native is not null)
+            {
+                return _native.TryDecrypt(nonce, body, tag, plaintext, associatedData);
+            }
+
+            var aes = Rent();
+            try
+            {
+                aes.Decrypt(nonce, body, tag, plaintext, associatedData);
+                return true;
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                plaintext.Clear();
+                return false;
+            }
+            finally
+            {
+                Return(aes);
+            }
+        }
+
+        private AesGcm Rent() => _pool.TryTake(out var aes) ? aes : new AesGcm(Key, TagSize);
+
+        private void Return(AesGcm aes)
         {
             if (_pool.Count < 64)
             {
