@@ -201,11 +201,10 @@ public abstract partial class SqlHubStore
         var changes = new CitizenIdIndexChanges();
         foreach (var (key, row) in last)
         {
-            var change = row.Planned.Change;
-            if (change.Operation == ChangeOperation.Upsert && change.Person is { CitizenId.Length: > 0 } person)
+            if (row.CitizenIdHash is { } hash)
             {
                 changes.SetKeys.Add(key);
-                changes.SetHashes.Add(Protection.HashCitizenId(person.CitizenId));
+                changes.SetHashes.Add(hash);
                 changes.SetNew.Add(!stored.ContainsKey(row.Planned.Entity));
             }
             else if (stored.ContainsKey(row.Planned.Entity))
