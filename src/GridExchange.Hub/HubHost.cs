@@ -3,6 +3,7 @@ using GridExchange.Hub.Security;
 using GridExchange.Hub.Services;
 using GridExchange.Hub.Startup;
 using GridExchange.Storage;
+using GridExchange.Storage.Protection;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -46,7 +47,11 @@ public static class HubHost
             dashboard.Listen(kestrel, options.DashboardPort);
         });
 
-        builder.Services.AddSingleton(services => StoreFactory.Create(options, services.GetRequiredService<IConfiguration>()));
+        // The keys are resolved once (the embedded store may create its key file): the store
+        // encrypts with them, and PeerTokens derives the admin RPCs' token key from them.
+        builder.Services.AddSingleton(services => StoreFactory.ResolveKeys(options, services.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton(services => StoreFactory.Create(options, services.GetRequiredService<PayloadProtectionOptions>()));
+        builder.Services.AddSingleton<PeerTokens>();
         builder.Services.AddSingleton<HubInitializer>();
         builder.Services.AddSingleton<CredentialBootstrap>();
         builder.Services.AddSingleton<PeerAuthenticator>();

@@ -65,8 +65,33 @@ public interface IHubStore : IAsyncDisposable
     /// <summary>A registered peer by id, or null.</summary>
     Task<Peer?> GetPeerAsync(string peerId, CancellationToken cancellationToken);
 
-    /// <summary>Registered peers in id order after <paramref name="afterId"/> (null: from the first), at most <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Registered peers in id order (ordinal) after <paramref name="afterId"/> (null: from the
+    /// first), at most <paramref name="limit"/>; timestamps filled in as by <see cref="FindPeerAsync"/>.
+    /// </summary>
     Task<IReadOnlyList<Peer>> ListPeersAsync(string? afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A registered peer by id as AdminService shows it: <c>created_at</c> and <c>updated_at</c>
+    /// filled in (from the row for a registration written without them); null if none.
+    /// </summary>
+    Task<Peer?> FindPeerAsync(string peerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every enabled peer with its whole registration (endpoint, roles, schedule, sync mode,
+    /// grants, timestamps filled in), in id order: what the sync engine schedules from. Read
+    /// afresh on each call, so a peer disabled or changed through UpdatePeer is seen at once.
+    /// </summary>
+    Task<IReadOnlyList<Peer>> ListEnabledPeersAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits one administrative change to the registry (<see cref="PeerWrite"/>): under the
+    /// registry's write lock, returns the stored answer when the caller's request id was answered
+    /// before (or reports it reused for another request); otherwise runs the plan on the peer's
+    /// current registration and writes the registration, the credential (revoking the others when
+    /// asked) and the answer in one transaction. An exception from the plan writes nothing.
+    /// </summary>
+    Task<PeerWriteOutcome> WritePeerAsync(PeerWrite write, CancellationToken cancellationToken);
 
     /// <summary>The credential whose token text hashes to <paramref name="tokenSha256"/> (SHA-256), with its peer; null if none.</summary>
     Task<PeerCredential?> FindCredentialAsync(ReadOnlyMemory<byte> tokenSha256, CancellationToken cancellationToken);

@@ -34,9 +34,19 @@ public abstract partial class SqlHubStore
     public async Task IssueCredentialAsync(string peerId, ReadOnlyMemory<byte> tokenSha256, bool revokeOthers, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(peerId);
-        var hash = tokenSha256.ToArray();
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await StoreCredentialAsync(connection, transaction, peerId, tokenSha256.ToArray(), revokeOthers, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="IssueCredentialAsync"/> inside <paramref name="transaction"/>: also how
+    /// RegisterPeer and RotatePeerToken issue, in the transaction that stores their answer.
+    /// </summary>
+    private async Task StoreCredentialAsync(
+        DbConnection connection, DbTransaction transaction, string peerId, byte[] hash, bool revokeOthers, CancellationToken cancellationToken)
+    {
         var now = ToDbInstant(Clock.GetUtcNow());
         if (revokeOthers)
         {
@@ -66,19 +76,15 @@ public abstract partial class SqlHubStore
         }
 
         // A hash already stored is a repeat only if it is this peer's, and still live.
-        await using (var check = connection.CreateCommand())
+        await using var check = connection.CreateCommand();
+        check.Transaction = transaction;
+        check.CommandText = "SELECT peer_id, revoked_at FROM peer_credentials WHERE token_sha256 = @hash";
+        AddParameter(check, "hash", hash);
+        await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(0) != peerId || !reader.IsDBNull(1))
         {
-            check.Transaction = transaction;
-            check.CommandText = "SELECT peer_id, revoked_at FROM peer_credentials WHERE token_sha256 = @hash";
-            AddParameter(check, "hash", hash);
-            await using var reader = await check.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken) || reader.GetString(0) != peerId || !reader.IsDBNull(1))
-            {
-                throw new InvalidOperationException("This token hash is already stored for another peer or was revoked; issue a new token.");
-            }
+            throw new InvalidOperationException("This token hash is already stored for another peer or was revoked; issue a new token.");
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -87,14 +93,15 @@ public abstract partial class SqlHubStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT payload FROM peers WHERE peer_id > @after ORDER BY peer_id LIMIT @limit";
+        // peer_id compares byte-wise on both engines (COLLATE "C" on PostgreSQL, migration 10).
+        command.CommandText = "SELECT payload, updated_at FROM peers WHERE peer_id > @after ORDER BY peer_id LIMIT @limit";
         AddParameter(command, "after", afterId ?? "");
         AddParameter(command, "limit", limit);
         var peers = new List<Peer>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            peers.Add(Peer.Parser.ParseFrom((byte[])reader.GetValue(0)));
+            peers.Add(ReadPeerRow(reader));
         }
 
         return peers;

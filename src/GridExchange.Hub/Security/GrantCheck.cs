@@ -10,7 +10,8 @@ namespace GridExchange.Hub.Security;
 /// Re-checks a streaming call's grant while it runs: before each page or chunk the stream
 /// sends, at most once a second, the caller's token is authenticated again and its scope
 /// re-derived from its current registration. A token revoked or a peer disabled ends the stream
-/// with UNAUTHENTICATED; a grant narrowed below the stream's scope ends it with
+/// with UNAUTHENTICATED; a role the method needs taken away (UpdatePeer) ends it with
+/// PERMISSION_DENIED, ROLE_NOT_GRANTED; a grant narrowed below the stream's scope ends it with
 /// PERMISSION_DENIED, OUT_OF_JURISDICTION — a subscription opened under a wider grant never
 /// keeps serving it.
 /// </summary>
@@ -29,6 +30,12 @@ internal sealed class GrantCheck(PeerAuthenticator authenticator, ServerCallCont
         }
 
         var caller = await authenticator.AuthenticateAsync(context);
+        if (MethodPolicy.TryGetRoles(context.Method, out var roles) && roles.Count > 0 && !roles.Any(caller.Has))
+        {
+            throw RpcErrors.Status(StatusCode.PermissionDenied, ErrorReasons.RoleNotGranted,
+                $"Peer '{caller.PeerId}' no longer holds the role {context.Method} needs; the stream ends.");
+        }
+
         FeedScope now;
         try
         {

@@ -1,8 +1,14 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using GridExchange.Domain.Audit;
 using GridExchange.Domain.Errors;
+using GridExchange.Domain.Ingest;
+using GridExchange.Domain.Peers;
+using GridExchange.Domain.Security;
 using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
@@ -11,13 +17,254 @@ namespace GridExchange.Hub.Services;
 
 /// <summary>
 /// Peers, sync and audit administration (role ADMIN, checked by the authentication
-/// interceptor). Served now: the audit log (ListAuditEntries, VerifyAuditLog); the peer and sync
-/// RPCs answer NOT_YET_AVAILABLE until the sync-engine issue. Reading the audit log is itself
-/// recorded in it.
+/// interceptor). Served now: the peer registry (RegisterPeer, GetPeer, ListPeers, UpdatePeer,
+/// RotatePeerToken) and the audit log (ListAuditEntries, VerifyAuditLog); GetPeerStatus and
+/// TriggerSync answer NOT_YET_AVAILABLE until the sync engine lands. Every registry change and
+/// every read of the audit log is recorded in the audit log.
 /// </summary>
-internal sealed class AdminGrpcService(IHubStore store, AuditTrail audit) : AdminService.AdminServiceBase
+/// <remarks>
+/// The rules live in the domain (<see cref="PeerRules"/>, <see cref="PeerUpdate"/>); this class
+/// maps them to the wire. A change is committed with its answer in one transaction
+/// (<see cref="IHubStore.WritePeerAsync"/>), then audited, then the authenticator's cache of the
+/// peer is dropped, so a disabled peer, a narrowed grant or a rotated token holds from the peer's
+/// next call on this replica (within <c>CredentialCacheSeconds</c> on the others), and running
+/// streams end at their next grant check.
+/// </remarks>
+internal sealed class AdminGrpcService(IHubStore store, AuditTrail audit, PeerAuthenticator authenticator, PeerTokens tokens)
+    : AdminService.AdminServiceBase
 {
     private const int MaxPeerIdLength = 64;
+
+    /// <inheritdoc />
+    public override async Task<RegisterPeerResponse> RegisterPeer(RegisterPeerRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateRequestId(request.RequestId), "request_id");
+        if (request.Peer is null)
+        {
+            throw RpcErrors.InvalidArgument("peer", ErrorReasons.RequiredField, "peer is required: the registration to store.");
+        }
+
+        ThrowFirst(PeerRules.Validate(request.Peer));
+        var peer = PeerRules.Normalize(request.Peer);
+        var token = tokens.Issue("register", peer.Id, caller.PeerId, request.RequestId);
+        var outcome = await store.WritePeerAsync(
+            new PeerWrite(caller.PeerId, request.RequestId, context.Method, RequestHash(context.Method, request), peer.Id, (current, now) =>
+            {
+                if (current is not null)
+                {
+                    throw RpcErrors.Status(StatusCode.AlreadyExists, ErrorReasons.Duplicate,
+                        $"Peer '{peer.Id}' is already registered; peer ids are never reused. Use UpdatePeer to change it.",
+                        new Dictionary<string, string> { ["peer_id"] = peer.Id });
+                }
+
+                var stored = peer.Clone();
+                stored.CreatedAt = stored.UpdatedAt = Timestamp.FromDateTimeOffset(now);
+                // A new peer holds exactly the token issued here.
+                return new PeerWritePlan(stored, BearerTokens.Hash(token), RevokeOtherTokens: true, new RegisterPeerResponse { Peer = stored }.ToByteArray());
+            }),
+            context.CancellationToken);
+        ThrowIfReused(outcome);
+
+        var response = RegisterPeerResponse.Parser.ParseFrom(outcome.Response);
+        if (outcome.Repeated)
+        {
+            await RequireReproducedAsync(token, peer.Id, context.CancellationToken);
+        }
+
+        response.BearerToken = token;
+        authenticator.Forget(peer.Id);
+        await audit.ActionAsync(context, caller,
+            Scope(peer.Id, outcome.Repeated, $"roles={string.Join(',', response.Peer.Roles.Select(RoleName))};enabled={(response.Peer.Enabled ? "true" : "false")}"),
+            1, request.RequestId);
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<GetPeerResponse> GetPeer(GetPeerRequest request, ServerCallContext context)
+    {
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateId(request.PeerId), "peer_id");
+        var peer = await store.FindPeerAsync(request.PeerId, context.CancellationToken)
+            ?? throw RpcErrors.NotFound("Peer", request.PeerId);
+        return new GetPeerResponse { Peer = peer };
+    }
+
+    /// <inheritdoc />
+    public override async Task<ListPeersResponse> ListPeers(ListPeersRequest request, ServerCallContext context)
+    {
+        var limit = EntityPages.Size(request.PageSize);
+        if (!System.Enum.IsDefined(request.Role))
+        {
+            throw RpcErrors.InvalidArgument("role", ErrorReasons.InvalidFormat, $"{(int)request.Role} is not a PeerRole.");
+        }
+
+        var binding = string.Create(CultureInfo.InvariantCulture, $"ListPeers|{(int)request.Role}");
+        var after = PageTokens.Decode(binding, request.PageToken)?.Key;
+
+        // The registry is small (hundreds of systems), so the role filter runs over the rows in id
+        // order; reading on until the next match (or the end) means next_page_token is empty
+        // exactly on the last page.
+        var page = new List<Peer>(Math.Min(limit, 100));
+        var more = false;
+        var fetch = Math.Min(limit + 1, PageSizeMax);
+        while (!more)
+        {
+            var batch = await store.ListPeersAsync(after, fetch, context.CancellationToken);
+            foreach (var peer in batch)
+            {
+                if (request.Role != PeerRole.Unspecified && !peer.Roles.Contains(request.Role))
+                {
+                    continue;
+                }
+
+                if (page.Count == limit)
+                {
+                    more = true;
+                    break;
+                }
+
+                page.Add(peer);
+            }
+
+            if (batch.Count < fetch)
+            {
+                break;
+            }
+
+            after = batch[^1].Id;
+        }
+
+        return new ListPeersResponse
+        {
+            Peers = { page },
+            NextPageToken = more ? PageTokens.Encode(binding, new EntityPosition("", page[^1].Id)) : "",
+        };
+    }
+
+    /// <inheritdoc />
+    public override async Task<UpdatePeerResponse> UpdatePeer(UpdatePeerRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateRequestId(request.RequestId), "request_id");
+        if (request.Peer is null)
+        {
+            throw RpcErrors.InvalidArgument("peer", ErrorReasons.RequiredField, "peer is required: its id and the new values of the fields in update_mask.");
+        }
+
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateId(request.Peer.Id), "peer.id");
+        var paths = request.UpdateMask?.Paths.ToList() ?? [];
+        if (PeerUpdate.CheckMask(paths) is { } maskProblem)
+        {
+            ThrowFirst([maskProblem]);
+        }
+
+        var peerId = request.Peer.Id;
+        var outcome = await store.WritePeerAsync(
+            new PeerWrite(caller.PeerId, request.RequestId, context.Method, RequestHash(context.Method, request), peerId, (current, now) =>
+            {
+                if (current is null)
+                {
+                    throw RpcErrors.NotFound("Peer", peerId);
+                }
+
+                var updated = PeerUpdate.Apply(current, request.Peer, paths);
+                ThrowFirst(PeerUpdate.NewProblems(current, updated));
+                if (PeerUpdate.SelfLockout(caller.PeerId, updated) is { } lockout)
+                {
+                    throw RpcErrors.Status(StatusCode.FailedPrecondition, ErrorReasons.IllegalTransition, lockout,
+                        new Dictionary<string, string> { ["peer_id"] = peerId });
+                }
+
+                var stored = PeerRules.Normalize(updated);
+                stored.CreatedAt = current.CreatedAt;
+                stored.UpdatedAt = Timestamp.FromDateTimeOffset(now);
+                return new PeerWritePlan(stored, TokenSha256: null, RevokeOtherTokens: false, new UpdatePeerResponse { Peer = stored }.ToByteArray());
+            }),
+            context.CancellationToken);
+        ThrowIfReused(outcome);
+
+        authenticator.Forget(peerId);
+        await audit.ActionAsync(context, caller,
+            Scope(peerId, outcome.Repeated, $"fields={string.Join(',', paths.Distinct(StringComparer.Ordinal))}"), 1, request.RequestId);
+        return UpdatePeerResponse.Parser.ParseFrom(outcome.Response);
+    }
+
+    /// <inheritdoc />
+    public override async Task<RotatePeerTokenResponse> RotatePeerToken(RotatePeerTokenRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateRequestId(request.RequestId), "request_id");
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateId(request.PeerId), "peer_id");
+        var token = tokens.Issue("rotate", request.PeerId, caller.PeerId, request.RequestId);
+        var outcome = await store.WritePeerAsync(
+            new PeerWrite(caller.PeerId, request.RequestId, context.Method, RequestHash(context.Method, request), request.PeerId, (current, _) =>
+                current is null
+                    ? throw RpcErrors.NotFound("Peer", request.PeerId)
+                    // The registration is unchanged (a token is not part of it): the new credential,
+                    // the old ones revoked in the same transaction.
+                    : new PeerWritePlan(null, BearerTokens.Hash(token), RevokeOtherTokens: true, new RotatePeerTokenResponse().ToByteArray())),
+            context.CancellationToken);
+        ThrowIfReused(outcome);
+        if (outcome.Repeated)
+        {
+            await RequireReproducedAsync(token, request.PeerId, context.CancellationToken);
+        }
+
+        authenticator.Forget(request.PeerId);
+        await audit.ActionAsync(context, caller, Scope(request.PeerId, outcome.Repeated, "token rotated"), 1, request.RequestId);
+        var response = RotatePeerTokenResponse.Parser.ParseFrom(outcome.Response);
+        response.BearerToken = token;
+        return response;
+    }
+
+    private const int PageSizeMax = Domain.Paging.PageSize.Max + 1;
+
+    private static byte[] RequestHash(string method, IMessage request)
+    {
+        // The method is part of the hash: one request id may not stand for two different RPCs.
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes(method)) { 0 };
+        bytes.AddRange(request.ToByteArray());
+        return SHA256.HashData([.. bytes]);
+    }
+
+    private static void ThrowIfReused(PeerWriteOutcome outcome)
+    {
+        if (outcome.RequestIdReused)
+        {
+            throw RpcErrors.InvalidArgument("request_id", ErrorReasons.RequestIdReused,
+                "This request_id was used before for a different request; choose a new one for every change.");
+        }
+    }
+
+    /// <summary>
+    /// A repeat re-derives the first answer's token; it is returned only if the store holds it
+    /// for that peer (live or since revoked), which fails only when the key it is derived from
+    /// was rotated in between.
+    /// </summary>
+    private async Task RequireReproducedAsync(string token, string peerId, CancellationToken cancellationToken)
+    {
+        var credential = await store.FindCredentialAsync(BearerTokens.Hash(token), cancellationToken);
+        if (credential?.PeerId != peerId)
+        {
+            throw RpcErrors.Status(StatusCode.FailedPrecondition, ErrorReasons.RequestIdReused,
+                "The token of this earlier request cannot be reproduced (the hub's index key was rotated since); "
+                + "rotate the peer's token with a new request_id.");
+        }
+    }
+
+    private static void ThrowFirst(IReadOnlyList<FieldProblem> problems)
+    {
+        if (problems.Count > 0)
+        {
+            var first = problems[0];
+            throw RpcErrors.InvalidArgument(first.Field, first.Reason, $"{first.Field}: {first.Description}");
+        }
+    }
+
+    private static string Scope(string peerId, bool repeated, string what) =>
+        $"peer={peerId};{what}{(repeated ? ";repeat" : "")}";
+
+    private static string RoleName(PeerRole role) => role.ToString().ToUpperInvariant();
 
     private IAuditLog Log => store as IAuditLog ?? throw new InvalidOperationException($"The {store.Kind} store keeps no audit log.");
 

@@ -30,10 +30,15 @@ internal static class StoreFactory
 
     /// <summary>Creates the store with the keys of <paramref name="configuration"/>'s <c>GridExchange:Encryption</c> section.</summary>
     /// <exception cref="InvalidOperationException">The keys are missing (PostgreSQL) or malformed.</exception>
-    public static IHubStore Create(HubOptions options, IConfiguration configuration)
+    public static IHubStore Create(HubOptions options, IConfiguration configuration) =>
+        Create(options, ResolveKeys(options, configuration));
+
+    /// <summary>Creates the store with <paramref name="keys"/> (as <see cref="ResolveKeys"/> found them).</summary>
+    /// <exception cref="InvalidOperationException">The keys are malformed.</exception>
+    public static IHubStore Create(HubOptions options, PayloadProtectionOptions keys)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var protection = PayloadProtection.Create(ResolveKeys(options, configuration));
+        var protection = PayloadProtection.Create(keys);
         return string.IsNullOrWhiteSpace(options.PostgreSql)
             ? new SqliteHubStore(options.SqlitePath, protection)
             : new PostgresHubStore(options.PostgreSql, protection);

@@ -18,6 +18,9 @@ public sealed class PostgresHubStore : SqlHubStore
     // Any fixed number: all replicas take this advisory lock while migrating.
     private const long MigrationLockKey = 0x4752_4944_5845_0001;
 
+    // Taken by every administrative write to the peer registry (AdminService), on every replica.
+    private const long PeerRegistryLockKey = 0x4752_4944_5845_0002;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _listenConnectionString;
 
@@ -60,6 +63,9 @@ public sealed class PostgresHubStore : SqlHubStore
         AddParameter(command, "key", MigrationLockKey);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <inheritdoc />
+    protected override string LockPeersSql => $"SELECT pg_advisory_xact_lock({PeerRegistryLockKey})";
 
     /// <inheritdoc />
     protected override DateTimeOffset ReadInstant(DbDataReader reader, int ordinal) =>

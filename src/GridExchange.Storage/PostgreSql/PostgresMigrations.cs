@@ -248,5 +248,27 @@ internal static class PostgresMigrations
             );
             INSERT INTO protection_state (id, index_key_check, rekey_key_id, rekey_next_seq) VALUES (1, NULL, NULL, 1);
             """),
+        new(10, "peer registry administration: ordinal peer ids, answers to admin requests", """
+            -- AdminService.ListPeers pages peers "ordered by id" with keyset paging: byte-wise, as
+            -- SQLite orders them, not by the database's linguistic collation (which ignores '-').
+            ALTER TABLE peers ALTER COLUMN peer_id TYPE text COLLATE "C";
+
+            -- Answers to RegisterPeer, UpdatePeer and RotatePeerToken by (caller, request_id), so a
+            -- repeated request gets the first answer and the change is never made twice. Written in
+            -- the change's own transaction. Bearer tokens are never stored here: a repeat re-derives
+            -- the token from the request (BearerTokens.Derive). Kept without expiry: administrative
+            -- requests are few, and a request id answered once stays answered.
+            CREATE TABLE admin_requests (
+                peer_id        text        COLLATE "C" NOT NULL,
+                request_id     text        NOT NULL,
+                method         text        NOT NULL,
+                request_hash   bytea       NOT NULL,
+                target_peer_id text        COLLATE "C" NOT NULL,
+                response       bytea       NOT NULL,
+                created_at     timestamptz NOT NULL,
+                PRIMARY KEY (peer_id, request_id)
+            );
+            CREATE INDEX ix_admin_requests_target ON admin_requests (target_peer_id, created_at);
+            """),
     ];
 }

@@ -217,5 +217,20 @@ internal static class SqliteMigrations
             );
             INSERT INTO protection_state (id, index_key_check, rekey_key_id, rekey_next_seq) VALUES (1, NULL, NULL, 1);
             """),
+        new(10, "peer registry administration: answers to admin requests", """
+            -- As on PostgreSQL (peer ids already compare byte-wise here): answers to RegisterPeer,
+            -- UpdatePeer and RotatePeerToken by (caller, request_id), never holding a token.
+            CREATE TABLE admin_requests (
+                peer_id        TEXT    NOT NULL,
+                request_id     TEXT    NOT NULL,
+                method         TEXT    NOT NULL,
+                request_hash   BLOB    NOT NULL,
+                target_peer_id TEXT    NOT NULL,
+                response       BLOB    NOT NULL,
+                created_at     INTEGER NOT NULL,
+                PRIMARY KEY (peer_id, request_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_admin_requests_target ON admin_requests (target_peer_id, created_at);
+            """),
     ];
 }
