@@ -43,7 +43,10 @@ public abstract partial class SqlHubStore
         var head = await ReadAuditHeadAsync(connection, transaction, LockHeadClause, cancellationToken);
         var entries = AuditLogEntry.Chain(head.LastSequence, head.LastHash, normalized);
 
-        foreach (var chunk in entries.Chunk(AuditRowsPerStatement))
+        // The head advances in the last insert's round trip: every round trip here is latency
+        // a read of personal data waits for before it is sent.
+        var chunks = entries.Chunk(AuditRowsPerStatement).ToList();
+        foreach (var chunk in chunks)
         {
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
@@ -67,17 +70,15 @@ public abstract partial class SqlHubStore
                 AddParameter(insert, $"hash{i}", entry.Hash);
             }
 
+            if (ReferenceEquals(chunk, chunks[^1]))
+            {
+                sql.Append(";\nUPDATE audit_head SET last_seq = @headSeq, last_hash = @headHash WHERE id = 1");
+                AddParameter(insert, "headSeq", entries[^1].Sequence);
+                AddParameter(insert, "headHash", entries[^1].Hash);
+            }
+
             insert.CommandText = sql.ToString();
             await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var advance = connection.CreateCommand())
-        {
-            advance.Transaction = transaction;
-            advance.CommandText = "UPDATE audit_head SET last_seq = @seq, last_hash = @hash WHERE id = 1";
-            AddParameter(advance, "seq", entries[^1].Sequence);
-            AddParameter(advance, "hash", entries[^1].Hash);
-            await advance.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

@@ -101,7 +101,52 @@ internal static class PullBenchmark
             Report.Format($"{median[5] / median[2] * 100:0.0}% of the whole-feed time"), "share of rows", Report.Format($"{countyRows * 100.0 / total:0.0}%"));
 
         await CheckScopeUsesIndexAsync(connectionString, admin, countyFeedScope, countyRows, total, "vacuumed", report, cancellationToken);
+        await CallLatencyAsync(client, report, cancellationToken);
         await ProfileAsync(store, median[2] / (total / (double)PageSize), median[1] / (total / (double)PageSize), cancellationToken);
+    }
+
+    /// <summary>
+    /// The fixed cost of a call, apart from the rows: PullChanges at the head (no rows; nothing
+    /// to audit) and a one-row page (audited before it is sent), 1,000 calls each after a
+    /// warm-up. The difference is what the audit append adds to every page a consumer waits for.
+    /// </summary>
+    private static async Task CallLatencyAsync(ExchangeService.ExchangeServiceClient client, Report report, CancellationToken cancellationToken)
+    {
+        const int Calls = 1000;
+        Task<PullChangesResponse> Pull(string cursor, int size) => client.PullChangesAsync(
+            new PullChangesRequest { Cursor = cursor, PageSize = size }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken).ResponseAsync;
+
+        var tail = "";
+        while (true)
+        {
+            var page = await Pull(tail, PageSize);
+            tail = page.NextCursor;
+            if (page.CaughtUp)
+            {
+                break;
+            }
+        }
+
+        async Task<double> TimeAsync(string cursor, int size)
+        {
+            for (var i = 0; i < Calls / 4; i++)
+            {
+                await Pull(cursor, size);
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < Calls; i++)
+            {
+                await Pull(cursor, size);
+            }
+
+            return Stopwatch.GetElapsedTime(started).TotalMilliseconds / Calls;
+        }
+
+        var empty = await TimeAsync(tail, PageSize);
+        var oneRow = await TimeAsync("", 1);
+        Console.WriteLine(Report.Format($"  PullChanges call latency: {empty:0.00} ms at the head (no rows), {oneRow:0.00} ms for a one-row page (audited before it is sent)"));
+        report.AddInfo(Area, "PullChanges latency, one-row page (audited)", Report.Format($"{oneRow:0.00} ms"), "at the head, no rows", Report.Format($"{empty:0.00} ms"));
     }
 
     /// <summary>
