@@ -277,6 +277,12 @@ internal sealed partial class ExchangeGrpcService(
         var first = true;
         var lastSent = clock.GetTimestamp();
         Task<FeedPage>? prefetched = null;
+        // The previous page on its way out: while it is written, the next page is projected and
+        // its audit entry appended (a database round trip or three a page would otherwise wait
+        // for). Pages still go out strictly in order, each only after its own entry is durable;
+        // an entry may record a page the client then never received (it went away meanwhile),
+        // never the reverse.
+        var sending = Task.CompletedTask;
         try
         {
             while (!cancellation.IsCancellationRequested)
@@ -297,9 +303,6 @@ internal sealed partial class ExchangeGrpcService(
                 first = false;
                 await grant.EnsureAsync();
 
-                // A page is recorded in the audit log before any of it is sent, then goes out as
-                // one flush: every message but the last is only buffered, so a replay is not a
-                // network write per change.
                 var outgoing = new List<Change>(page.Changes.Count);
                 foreach (var logged in page.Changes)
                 {
@@ -309,15 +312,13 @@ internal sealed partial class ExchangeGrpcService(
                     }
                 }
 
+                // A page is recorded in the audit log before any of it is sent.
+                var recorded = outgoing.Count > 0 ? recordRead(outgoing.Count) : Task.CompletedTask;
+                await sending;
+                await recorded;
                 if (outgoing.Count > 0)
                 {
-                    await recordRead(outgoing.Count);
-                    for (var i = 0; i < outgoing.Count; i++)
-                    {
-                        responseStream.WriteOptions = i < outgoing.Count - 1 ? Buffered : null;
-                        await responseStream.WriteAsync(new SubscribeChangesResponse { Change = outgoing[i] }, cancellation);
-                    }
-
+                    sending = WritePageAsync(responseStream, outgoing, cancellation);
                     lastSent = clock.GetTimestamp();
                 }
 
@@ -326,6 +327,10 @@ internal sealed partial class ExchangeGrpcService(
                 {
                     continue;
                 }
+
+                // Caught up: the page must be out before the stream waits or beats.
+                await sending;
+                lastSent = outgoing.Count > 0 ? clock.GetTimestamp() : lastSent;
 
                 // Caught up: wait for a commit. While the signal hears every commit (PostgreSQL
                 // with LISTEN up) only a heartbeat or a commit ends the wait; otherwise re-read at
@@ -350,22 +355,41 @@ internal sealed partial class ExchangeGrpcService(
                 var wait = store.Signal.Complete || untilHeartbeat < TimeSpan.FromSeconds(1) ? untilHeartbeat : TimeSpan.FromSeconds(1);
                 await store.Signal.WaitAsync(after, wait, cancellation);
             }
+
+            await sending;
         }
         finally
         {
-            // The subscription is ending (client gone, shutdown, an error): the read ahead is
-            // not needed, but must not be left running or unobserved.
-            if (prefetched is not null)
+            // The subscription is ending (client gone, shutdown, an error): the read ahead and a
+            // page being written are not needed, but must not be left running or unobserved.
+            foreach (var pending in new Task?[] { prefetched, sending })
             {
+                if (pending is null)
+                {
+                    continue;
+                }
+
                 try
                 {
-                    await prefetched;
+                    await pending;
                 }
                 catch (Exception)
                 {
                     // Whatever ended the subscription is already on its way to the client.
                 }
             }
+        }
+    }
+
+    // One page as one flush: every message but the last is only buffered, so a replay is not a
+    // network write per change.
+    private static async Task WritePageAsync(
+        IServerStreamWriter<SubscribeChangesResponse> responseStream, List<Change> changes, CancellationToken cancellation)
+    {
+        for (var i = 0; i < changes.Count; i++)
+        {
+            responseStream.WriteOptions = i < changes.Count - 1 ? Buffered : null;
+            await responseStream.WriteAsync(new SubscribeChangesResponse { Change = changes[i] }, cancellation);
         }
     }
 
