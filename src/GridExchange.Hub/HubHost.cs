@@ -21,6 +21,9 @@ namespace GridExchange.Hub;
 /// </summary>
 public static class HubHost
 {
+    /// <summary>The service key of the <see cref="TimeProvider"/> DirectiveService judges deadlines and stamps actions by.</summary>
+    public const string DirectiveClockKey = "directives";
+
     /// <summary>Builds the application; <paramref name="configure"/> lets tests override settings.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -32,6 +35,8 @@ public static class HubHost
         options.PostgreSql ??= builder.Configuration.GetConnectionString("GridExchange");
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(TimeProvider.System);
+        // TryAdd: a test may register its own clock for directive deadlines (overdue) in `configure`.
+        builder.Services.TryAddKeyedSingleton(DirectiveClockKey, TimeProvider.System);
 
         // HTTP/2 over TLS, or cleartext only on loopback or behind a TLS proxy (Transport).
         var dashboard = new HubDashboard();

@@ -145,6 +145,54 @@ public interface IHubStore : IAsyncDisposable
     /// </summary>
     Task<PayloadRekeyResult> ReencryptPayloadsAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Commits a new directive with one receipt per recipient (<see cref="DirectiveIssue"/>): under
+    /// the feed's write lock, returns the stored answer when the caller's request id was answered
+    /// before (or reports it reused); otherwise assigns the directive number's serial, writes the
+    /// directive, its receipts, their changes to the feed (owner <c>hub</c>) and the answer in one
+    /// transaction.
+    /// </summary>
+    Task<DirectiveWriteOutcome> IssueDirectiveAsync(DirectiveIssue issue, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits one receipt's action (<see cref="ReceiptChange"/>) with the directive's new roll-up
+    /// (a directive change when it moved), their feed changes and the answer, idempotent on the
+    /// request id as <see cref="IssueDirectiveAsync"/>. An exception from the plan writes nothing.
+    /// </summary>
+    Task<DirectiveWriteOutcome> ChangeReceiptAsync(ReceiptChange change, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits a withdrawal (<see cref="DirectiveWithdrawal"/>): the directive and every receipt not
+    /// yet COMPLETED become WITHDRAWN, with their feed changes and the answer, idempotent on the
+    /// request id. An exception from the plan writes nothing.
+    /// </summary>
+    Task<DirectiveWriteOutcome> WithdrawDirectiveAsync(DirectiveWithdrawal withdrawal, CancellationToken cancellationToken);
+
+    /// <summary>A directive by id (its current roll-up), or null.</summary>
+    Task<Directive?> GetDirectiveAsync(string directiveId, CancellationToken cancellationToken);
+
+    /// <summary>One receipt (overdue flags unset: they are computed at read time), or null.</summary>
+    Task<DirectiveReceipt?> GetReceiptAsync(string directiveId, string recipientRegionCode, CancellationToken cancellationToken);
+
+    /// <summary>Roll-up counts of a directive's receipts in a scope, overdue as of the scope's end, in one aggregate query.</summary>
+    Task<ReceiptCounts> CountReceiptsAsync(ReceiptScope scope, CancellationToken cancellationToken);
+
+    /// <summary>A page of a directive's receipts in recipient-code order (overdue flags unset).</summary>
+    Task<IReadOnlyList<DirectiveReceipt>> ListReceiptsAsync(ReceiptQuery query, CancellationToken cancellationToken);
+
+    /// <summary>A page of directives issued by or addressed to a caller, newest first.</summary>
+    Task<IReadOnlyList<ListedDirective>> ListDirectivesAsync(DirectiveQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Receipts under <paramref name="recipientPrefix"/> ("" for all) not yet delivered to their
+    /// recipient's system, oldest directive first, with their directives: what a push of
+    /// <c>PeerService.ReceiveDirective</c> to a sink sends.
+    /// </summary>
+    Task<IReadOnlyList<UndeliveredReceipt>> ListUndeliveredReceiptsAsync(string recipientPrefix, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Records that a receipt's directive reached its recipient's system (the first delivery counts).</summary>
+    Task MarkReceiptDeliveredAsync(string directiveId, string recipientRegionCode, DateTimeOffset at, CancellationToken cancellationToken);
+
     /// <summary>Round trip to the database, for health checks.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }

@@ -58,6 +58,13 @@ public abstract partial class SqlHubStore
         AddParameter(forget, "before", ToDbInstant(forgetRequestsBefore));
         var requests = await forget.ExecuteNonQueryAsync(cancellationToken);
 
+        // DirectiveService answers (migration 12) go with them: the contract promises a repeat
+        // the first answer within 24 hours.
+        await using var forgetDirectives = connection.CreateCommand();
+        forgetDirectives.CommandText = "DELETE FROM directive_requests WHERE created_us < @before";
+        AddParameter(forgetDirectives, "before", (forgetRequestsBefore - DateTimeOffset.UnixEpoch).Ticks / 10);
+        requests += await forgetDirectives.ExecuteNonQueryAsync(cancellationToken);
+
         // After compaction, so that the rows it deleted are not re-encrypted first.
         var rekey = await ReencryptPayloadsAsync(cancellationToken);
         return new RetentionResult(cutoff, removed, requests, rekey.Rewritten);

@@ -6,11 +6,8 @@ namespace GridExchange.Hub.Services;
 // integrators can generate and wire clients now. Every RPC they do not override answers
 // UNIMPLEMENTED (reason NOT_YET_AVAILABLE, added by NotYetAvailableInterceptor) until the
 // issue that builds it lands — the README lists which. Services with some RPCs built live in
-// their own files (Registry, Exchange, Population, Case); the same rule covers the RPCs they
+// their own files (Registry, Exchange, Population, Case, Directive); the same rule covers the RPCs they
 // do not override yet.
-
-/// <summary>Directives and their receipts.</summary>
-internal sealed class DirectiveGrpcService : DirectiveService.DirectiveServiceBase;
 
 /// <summary>Region statistics.</summary>
 internal sealed class StatsGrpcService : StatsService.StatsServiceBase;

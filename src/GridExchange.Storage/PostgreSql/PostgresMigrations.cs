@@ -270,5 +270,57 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_admin_requests_target ON admin_requests (target_peer_id, created_at);
             """),
+        new(12, "directives: directives, per-recipient receipts, answers to directive requests", """
+            -- DirectiveService. The contract's messages are kept whole in payload (a field the
+            -- contract adds later needs no migration); the columns beside them are what the
+            -- roll-up counts, overdue filters and paging run on. Instants are Unix microseconds,
+            -- as on SQLite, so one SQL text judges overdue on both. Codes compare byte-wise
+            -- ("C"), so recipient prefixes are index ranges and pages follow the code order.
+            -- ord: issue order (newest first in ListDirectives), assigned under the feed lock.
+            CREATE TABLE directives (
+                directive_id           text     COLLATE "C" PRIMARY KEY,
+                ord                    bigint   NOT NULL UNIQUE,
+                issuer_region_code     text     COLLATE "C" NOT NULL,
+                directive_number       text     COLLATE "C" NOT NULL UNIQUE,
+                state                  smallint NOT NULL,
+                version                bigint   NOT NULL,
+                sign_deadline_us       bigint   NOT NULL,
+                completion_deadline_us bigint   NOT NULL,
+                withdrawn_us           bigint,
+                issued_us              bigint   NOT NULL,
+                recipient_count        integer  NOT NULL
+            );
+            CREATE INDEX ix_directives_issuer ON directives (issuer_region_code, ord);
+
+            -- One row per recipient. signed_us / completed_us: when the recipient signed for it /
+            -- the issuer accepted its feedback (the ends of the two overdue waits).
+            -- delivered_us: when the directive reached the recipient's system (push to sinks).
+            CREATE TABLE directive_receipts (
+                directive_id          text     COLLATE "C" NOT NULL REFERENCES directives (directive_id),
+                recipient_region_code text     COLLATE "C" NOT NULL,
+                state                 smallint NOT NULL,
+                version               bigint   NOT NULL,
+                signed_us             bigint,
+                completed_us          bigint,
+                delivered_us          bigint,
+                PRIMARY KEY (directive_id, recipient_region_code)
+            );
+            CREATE INDEX ix_directive_receipts_recipient ON directive_receipts (recipient_region_code, directive_id);
+            CREATE INDEX ix_directive_receipts_undelivered ON directive_receipts (recipient_region_code) WHERE delivered_us IS NULL;
+
+            -- Answers to IssueDirective, AcknowledgeDirective, ReviewDirectiveFeedback and
+            -- WithdrawDirective by (caller, request_id), written in the change's own transaction.
+            CREATE TABLE directive_requests (
+                peer_id      text   COLLATE "C" NOT NULL,
+                request_id   text   COLLATE "C" NOT NULL,
+                method       text   NOT NULL,
+                request_hash bytea  NOT NULL,
+                directive_id text   COLLATE "C" NOT NULL,
+                response     bytea  NOT NULL,
+                created_us   bigint NOT NULL,
+                PRIMARY KEY (peer_id, request_id)
+            );
+            CREATE INDEX ix_directive_requests_created ON directive_requests (created_us);
+            """),
     ];
 }

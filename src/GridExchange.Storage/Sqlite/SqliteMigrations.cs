@@ -232,5 +232,47 @@ internal static class SqliteMigrations
             ) WITHOUT ROWID;
             CREATE INDEX ix_admin_requests_target ON admin_requests (target_peer_id, created_at);
             """),
+        new(12, "directives: directives, per-recipient receipts, answers to directive requests", """
+            -- As on PostgreSQL (text compares byte-wise here; instants in Unix microseconds).
+            CREATE TABLE directives (
+                directive_id           TEXT    PRIMARY KEY,
+                ord                    INTEGER NOT NULL UNIQUE,
+                issuer_region_code     TEXT    NOT NULL,
+                directive_number       TEXT    NOT NULL UNIQUE,
+                state                  INTEGER NOT NULL,
+                version                INTEGER NOT NULL,
+                sign_deadline_us       INTEGER NOT NULL,
+                completion_deadline_us INTEGER NOT NULL,
+                withdrawn_us           INTEGER,
+                issued_us              INTEGER NOT NULL,
+                recipient_count        INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_directives_issuer ON directives (issuer_region_code, ord);
+
+            CREATE TABLE directive_receipts (
+                directive_id          TEXT    NOT NULL REFERENCES directives (directive_id),
+                recipient_region_code TEXT    NOT NULL,
+                state                 INTEGER NOT NULL,
+                version               INTEGER NOT NULL,
+                signed_us             INTEGER,
+                completed_us          INTEGER,
+                delivered_us          INTEGER,
+                PRIMARY KEY (directive_id, recipient_region_code)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_directive_receipts_recipient ON directive_receipts (recipient_region_code, directive_id);
+            CREATE INDEX ix_directive_receipts_undelivered ON directive_receipts (recipient_region_code) WHERE delivered_us IS NULL;
+
+            CREATE TABLE directive_requests (
+                peer_id      TEXT    NOT NULL,
+                request_id   TEXT    NOT NULL,
+                method       TEXT    NOT NULL,
+                request_hash BLOB    NOT NULL,
+                directive_id TEXT    NOT NULL,
+                response     BLOB    NOT NULL,
+                created_us   INTEGER NOT NULL,
+                PRIMARY KEY (peer_id, request_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_directive_requests_created ON directive_requests (created_us);
+            """),
     ];
 }

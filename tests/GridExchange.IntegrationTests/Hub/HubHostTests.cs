@@ -86,9 +86,9 @@ public sealed class HubHostTests : IAsyncLifetime
     [Fact]
     public async Task NotYetBuiltRpc_IsUnimplementedWithReason()
     {
-        var directives = new DirectiveService.DirectiveServiceClient(_hub!.Channel);
+        var stats = new StatsService.StatsServiceClient(_hub!.Channel);
         await ErrorAssert.ThrowsAsync(
-            () => directives.GetDirectiveAsync(new GetDirectiveRequest(), deadline: Calls.Deadline()).ResponseAsync,
+            () => stats.GetRegionStatsAsync(new GetRegionStatsRequest { RegionCode = "370602000000" }, deadline: Calls.Deadline()).ResponseAsync,
             StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
     }
 
