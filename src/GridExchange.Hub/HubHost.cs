@@ -69,6 +69,20 @@ public static class HubHost
         // Hangfire checks the dashboard's POSTs (retry, delete) against CSRF when this is registered.
         builder.Services.AddAntiforgery();
         builder.Services.AddTransient<Jobs.LogRetentionJob>();
+        // The sync engine: per-peer Polly pipelines and channels, the pull and push links, their
+        // Hangfire jobs and locks (src/GridExchange.Hub/Sync).
+        builder.Services.AddSingleton<Sync.PeerChannels>();
+        builder.Services.AddSingleton<Sync.PeerPipelines>();
+        builder.Services.AddSingleton<Sync.SyncLocks>();
+        builder.Services.AddSingleton<Sync.SyncRuntime>();
+        builder.Services.AddSingleton<Sync.PullRunner>();
+        builder.Services.AddSingleton<Sync.PushRunner>();
+        builder.Services.AddSingleton<Sync.SyncScheduler>();
+        builder.Services.AddSingleton<Sync.SyncAdmin>();
+        builder.Services.AddTransient(services => new Sync.SyncJob(
+            services.GetRequiredService<IHubStore>(), services.GetRequiredService<Sync.PullRunner>(), services.GetRequiredService<Sync.PushRunner>(),
+            services.GetRequiredService<Sync.SyncLocks>(), services.GetRequiredService<Sync.SyncRuntime>(), services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<Sync.SyncJob>>()));
         builder.Services.AddSingleton<FeedListener>();
         // TryAdd: a test may register its own (with a clock it controls) in `configure`.
         builder.Services.TryAddSingleton<FeedReadAhead>();
@@ -113,7 +127,14 @@ public static class HubHost
             {
                 hangfire.UsePostgreSqlStorage(
                     storage => storage.UseNpgsqlConnection(options.PostgreSql),
-                    new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true });
+                    // Polled, not long-polled: long polling holds a LISTEN connection per worker. The
+                    // poll interval is how long a run enqueued by TriggerSync may wait to start.
+                    new PostgreSqlStorageOptions
+                    {
+                        SchemaName = "hangfire",
+                        PrepareSchemaIfNecessary = true,
+                        QueuePollInterval = TimeSpan.FromMilliseconds(Math.Max(200, options.HangfireQueuePollMs)),
+                    });
             }
         });
         if (options.RunHangfireServer)
@@ -142,6 +163,10 @@ public static class HubHost
         ArgumentNullException.ThrowIfNull(app);
         await app.Services.GetRequiredService<HubInitializer>().InitializeAsync(cancellationToken);
         Jobs.LogRetentionJob.Schedule(app.Services.GetRequiredService<IRecurringJobManager>());
+        // The peers' recurring sync jobs, as the registry says now (then after every change).
+        var scheduler = app.Services.GetRequiredService<Sync.SyncScheduler>();
+        scheduler.ScheduleReconcile();
+        await scheduler.ReconcileAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         var dashboard = app.Services.GetRequiredService<HubDashboard>().Port;
         return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses

@@ -66,6 +66,14 @@ public sealed class HubOptions
     public bool RunHangfireServer { get; set; } = true;
 
     /// <summary>
+    /// PostgreSQL only: how often each Hangfire worker polls the queue, in milliseconds (at least
+    /// 200), i.e. the longest a job enqueued now (a TriggerSync run) waits to start. Each poll is
+    /// one cheap query per worker; Hangfire.PostgreSql's own default is 15 seconds. The in-memory
+    /// storage starts jobs at once.
+    /// </summary>
+    public int HangfireQueuePollMs { get; set; } = 1000;
+
+    /// <summary>
     /// How many days of changes the feed keeps; a consumer whose cursor is older must
     /// re-snapshot (RESYNC_REQUIRED). Applied by the daily <c>log-retention</c> Hangfire job.
     /// </summary>
@@ -145,4 +153,7 @@ public sealed class HubOptions
     /// presenting an ADMIN peer's token); 0 picks a free one, a negative value turns it off.
     /// </summary>
     public int DashboardPort { get; set; } = 5171;
+
+    /// <summary>The sync engine: pulls from SOURCE peers, pushes to SINK peers (<see cref="Sync.SyncOptions"/>).</summary>
+    public Sync.SyncOptions Sync { get; set; } = new();
 }

@@ -110,7 +110,8 @@ public static class SimulatorCommandLine
           --fault-seed N         seed of the fault decisions (default 1)
           --latency DURATION     delay before every call
           --drop P               probability of a plain UNAVAILABLE before anything is done
-          --error unavailable|resource-exhausted   status of injected errors (default unavailable)
+          --error unavailable|resource-exhausted|permission-denied|invalid-argument
+                                 status of injected errors (default unavailable; the last two carry no RetryInfo)
           --error-rate P         probability of that error, with RetryInfo
           --retry-after DURATION RetryInfo delay of injected errors (default 1s)
           --blackhole P          probability of accepting a call and never answering
@@ -169,6 +170,8 @@ public static class SimulatorCommandLine
                 case "--drop": ok = Double(value, out var drop); faults = faults with { DropProbability = drop }; break;
                 case "--error" when value is "unavailable": faults = faults with { Error = InjectedError.Unavailable }; break;
                 case "--error" when value is "resource-exhausted": faults = faults with { Error = InjectedError.ResourceExhausted }; break;
+                case "--error" when value is "permission-denied": faults = faults with { Error = InjectedError.PermissionDenied }; break;
+                case "--error" when value is "invalid-argument": faults = faults with { Error = InjectedError.InvalidArgument }; break;
                 case "--error-rate": ok = Double(value, out var errorRate); faults = faults with { ErrorProbability = errorRate }; break;
                 case "--retry-after": ok = Millis(value, out var retry); faults = faults with { RetryAfterMs = retry }; break;
                 case "--blackhole": ok = Double(value, out var hole); faults = faults with { BlackHoleProbability = hole }; break;

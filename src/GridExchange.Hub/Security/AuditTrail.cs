@@ -63,20 +63,40 @@ internal sealed partial class AuditTrail : BackgroundService
 
         // The classes sent unmasked: granted, and held by some type read.
         var revealed = Personal.Where(c => caller.Holds(c) && read.Any(t => Held(t).Contains(c))).ToList();
-        return RecordAsync(context, caller, scope, [.. read], count, revealed, requestId);
+        return RecordAsync(context.Method, caller, scope, [.. read], count, revealed, requestId, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// Records that the sync engine pushed <paramref name="count"/> records of <paramref name="types"/>
+    /// to sink <paramref name="sink"/> (PeerService.ReceiveChanges), before they are sent: a push
+    /// discloses personal data as a read does. Types without personal data are not recorded.
+    /// </summary>
+    /// <exception cref="RpcException">UNAVAILABLE when the entry could not be recorded.</exception>
+    public Task SyncPushAsync(Peer sink, string scope, IReadOnlyCollection<EntityType> types, long count, CancellationToken cancellationToken)
+    {
+        var caller = Caller.FromPeer(sink);
+        var read = types.Count == 0 ? AllTypes : types;
+        if (!IsPersonal(read))
+        {
+            return Task.CompletedTask;
+        }
+
+        var revealed = Personal.Where(c => caller.Holds(c) && read.Any(t => Held(t).Contains(c))).ToList();
+        return RecordAsync("/gridexchange.v1.PeerService/ReceiveChanges", caller, scope, [.. read], count, revealed, "", cancellationToken);
     }
 
     /// <summary>Records an administrative action (or a read of the audit log) and waits until it is committed.</summary>
     public Task ActionAsync(ServerCallContext context, Caller caller, string scope, long count, string requestId = "") =>
-        RecordAsync(context, caller, scope, [], count, [], requestId);
+        RecordAsync(context.Method, caller, scope, [], count, [], requestId, context.CancellationToken);
 
     // A type this build does not know is treated as holding every class.
     private static DataClass[] Held(EntityType type) => HeldClasses.TryGetValue(type, out var held) ? held : Personal;
 
     private async Task RecordAsync(
-        ServerCallContext context, Caller caller, string scope, IReadOnlyList<EntityType> types, long count, IReadOnlyList<DataClass> revealed, string requestId)
+        string method, Caller caller, string scope, IReadOnlyList<EntityType> types, long count, IReadOnlyList<DataClass> revealed, string requestId,
+        CancellationToken cancellationToken)
     {
-        var entry = new AuditEvent(_clock.GetUtcNow(), caller.PeerId, context.Method, requestId,
+        var entry = new AuditEvent(_clock.GetUtcNow(), caller.PeerId, method, requestId,
             scope.Length <= AuditEvent.MaxScopeLength ? scope : scope[..(AuditEvent.MaxScopeLength - 1)] + "…", types, count, revealed);
         var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
@@ -86,7 +106,7 @@ internal sealed partial class AuditTrail : BackgroundService
 
         try
         {
-            await pending.Done.Task.WaitAsync(context.CancellationToken);
+            await pending.Done.Task.WaitAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

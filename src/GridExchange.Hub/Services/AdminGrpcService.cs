@@ -18,9 +18,10 @@ namespace GridExchange.Hub.Services;
 /// <summary>
 /// Peers, sync and audit administration (role ADMIN, checked by the authentication
 /// interceptor). Served now: the peer registry (RegisterPeer, GetPeer, ListPeers, UpdatePeer,
-/// RotatePeerToken) and the audit log (ListAuditEntries, VerifyAuditLog); GetPeerStatus and
-/// TriggerSync answer NOT_YET_AVAILABLE until the sync engine lands. Every registry change and
-/// every read of the audit log is recorded in the audit log.
+/// RotatePeerToken), the sync engine (GetPeerStatus, TriggerSync; see <see cref="Sync.SyncAdmin"/>)
+/// and the audit log (ListAuditEntries, VerifyAuditLog). Every registry change, every sync
+/// trigger and every read of the audit log is recorded in the audit log; a registry change also
+/// reconciles the peers' recurring sync jobs.
 /// </summary>
 /// <remarks>
 /// The rules live in the domain (<see cref="PeerRules"/>, <see cref="PeerUpdate"/>); this class
@@ -30,7 +31,8 @@ namespace GridExchange.Hub.Services;
 /// next call on this replica (within <c>CredentialCacheSeconds</c> on the others), and running
 /// streams end at their next grant check.
 /// </remarks>
-internal sealed class AdminGrpcService(IHubStore store, AuditTrail audit, PeerAuthenticator authenticator, PeerTokens tokens)
+internal sealed class AdminGrpcService(
+    IHubStore store, AuditTrail audit, PeerAuthenticator authenticator, PeerTokens tokens, Sync.SyncAdmin sync, Sync.SyncScheduler scheduler)
     : AdminService.AdminServiceBase
 {
     private const int MaxPeerIdLength = 64;
@@ -74,6 +76,7 @@ internal sealed class AdminGrpcService(IHubStore store, AuditTrail audit, PeerAu
 
         response.BearerToken = token;
         authenticator.Forget(peer.Id);
+        await scheduler.TryReconcileAsync(context.CancellationToken);
         await audit.ActionAsync(context, caller,
             Scope(peer.Id, outcome.Repeated, $"roles={string.Join(',', response.Peer.Roles.Select(RoleName))};enabled={(response.Peer.Enabled ? "true" : "false")}"),
             1, request.RequestId);
@@ -184,6 +187,7 @@ internal sealed class AdminGrpcService(IHubStore store, AuditTrail audit, PeerAu
         ThrowIfReused(outcome);
 
         authenticator.Forget(peerId);
+        await scheduler.TryReconcileAsync(context.CancellationToken);
         await audit.ActionAsync(context, caller,
             Scope(peerId, outcome.Repeated, $"fields={string.Join(',', paths.Distinct(StringComparer.Ordinal))}"), 1, request.RequestId);
         return UpdatePeerResponse.Parser.ParseFrom(outcome.Response);
@@ -214,6 +218,43 @@ internal sealed class AdminGrpcService(IHubStore store, AuditTrail audit, PeerAu
         await audit.ActionAsync(context, caller, Scope(request.PeerId, outcome.Repeated, "token rotated"), 1, request.RequestId);
         var response = RotatePeerTokenResponse.Parser.ParseFrom(outcome.Response);
         response.BearerToken = token;
+        return response;
+    }
+
+    /// <inheritdoc />
+    public override async Task<GetPeerStatusResponse> GetPeerStatus(GetPeerStatusRequest request, ServerCallContext context)
+    {
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateId(request.PeerId), "peer_id");
+        var peer = await store.FindPeerAsync(request.PeerId, context.CancellationToken)
+            ?? throw RpcErrors.NotFound("Peer", request.PeerId);
+        return new GetPeerStatusResponse { Status = await sync.StatusAsync(peer, context.CancellationToken) };
+    }
+
+    /// <inheritdoc />
+    public override async Task<TriggerSyncResponse> TriggerSync(TriggerSyncRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateRequestId(request.RequestId), "request_id");
+        RpcErrors.ThrowIfInvalid(PeerRules.ValidateId(request.PeerId), "peer_id");
+        if (!System.Enum.IsDefined(request.Direction))
+        {
+            throw RpcErrors.InvalidArgument("direction", ErrorReasons.InvalidFormat, $"{(int)request.Direction} is not a SyncDirection.");
+        }
+
+        // Stored like a registry change (admin_requests, under the registry's lock), so a repeated
+        // request_id returns the first answer — the same run — instead of starting another.
+        var outcome = await store.WritePeerAsync(
+            new PeerWrite(caller.PeerId, request.RequestId, context.Method, RequestHash(context.Method, request), request.PeerId, (current, _) =>
+                new PeerWritePlan(null, TokenSha256: null, RevokeOtherTokens: false,
+                    sync.Trigger(current, request.PeerId, request.Direction, request.FullResync, context.Method).ToByteArray())),
+            context.CancellationToken);
+        ThrowIfReused(outcome);
+        var response = TriggerSyncResponse.Parser.ParseFrom(outcome.Response);
+        await audit.ActionAsync(context, caller,
+            Scope(request.PeerId, outcome.Repeated,
+                $"sync={(request.Direction == SyncDirection.Unspecified ? "ALL" : request.Direction.ToString().ToUpperInvariant())}"
+                + $"{(request.FullResync ? ";full_resync" : "")};run={response.RunId}{(response.AlreadyRunning ? ";already_running" : "")}"),
+            1, request.RequestId);
         return response;
     }
 

@@ -67,48 +67,7 @@ internal sealed partial class ExchangeGrpcService(
         }
 
         var jurisdiction = SourceOf(context.Caller(), request.SourceSystem);
-
-        var results = new ChangeResult?[request.Changes.Count];
-        var valid = new List<ValidChange>(request.Changes.Count);
-        for (var i = 0; i < request.Changes.Count; i++)
-        {
-            var check = ChangeValidator.Validate(request.Changes[i], jurisdiction, clock);
-            if (check.IsValid)
-            {
-                valid.Add(new ValidChange(i, check.Normalized, check.RegionCode, check.ParentKey));
-                continue;
-            }
-
-            var rejected = new ChangeResult
-            {
-                Index = i,
-                SourceChangeId = request.Changes[i].SourceChangeId,
-                Status = ChangeResultStatus.Rejected,
-                Reason = check.ReasonCode,
-                Message = check.Message ?? "",
-            };
-            rejected.FieldViolations.Add(check.Problems.Select(p => p.ToFieldViolation()));
-            results[i] = rejected;
-        }
-
-        SubmitChangesResponse? built = null;
-        var outcome = await store.IngestAsync(
-            new IngestBatch(
-                request.SourceSystem,
-                request.RequestId,
-                SHA256.HashData(request.ToByteArray()),
-                string.IsNullOrEmpty(request.SourceCheckpoint) ? null : request.SourceCheckpoint,
-                valid,
-                commit => (built = BuildResponse(request, results, commit)).ToByteArray()),
-            context.CancellationToken);
-
-        if (outcome.RequestIdReused)
-        {
-            throw RpcErrors.InvalidArgument("request_id", ErrorReasons.RequestIdReused,
-                "This request_id was used before for a different request; choose a new one for every batch.");
-        }
-
-        return outcome.StoredResponse is { } stored ? SubmitChangesResponse.Parser.ParseFrom(stored) : built!;
+        return (await IngestPath.SubmitAsync(store, clock, request, jurisdiction, context.CancellationToken)).Response;
     }
 
     /// <inheritdoc />
@@ -457,57 +416,5 @@ internal sealed partial class ExchangeGrpcService(
                 throw RpcErrors.InvalidArgument(field, ErrorReasons.InvalidFormat, $"{field} contains a control character or invalid text.");
             }
         }
-    }
-
-    private static SubmitChangesResponse BuildResponse(SubmitChangesRequest request, ChangeResult?[] rejected, IngestCommit commit)
-    {
-        var results = (ChangeResult?[])rejected.Clone();
-        foreach (var planned in commit.Plan)
-        {
-            var result = new ChangeResult { Index = planned.Index, SourceChangeId = planned.Change.SourceChangeId };
-            switch (planned.Status)
-            {
-                case PlanStatus.Applied:
-                    result.Status = ChangeResultStatus.Applied;
-                    result.Sequence = commit.Sequences[planned.Index];
-                    break;
-                case PlanStatus.Duplicate:
-                    result.Status = ChangeResultStatus.Duplicate;
-                    break;
-                case PlanStatus.Stale:
-                    result.Status = ChangeResultStatus.Stale;
-                    result.Reason = ErrorReasonCodes.ToProto(planned.Reason);
-                    result.Message = planned.Message ?? "";
-                    result.StoredVersion = planned.StoredVersion;
-                    break;
-                default:
-                    result.Status = ChangeResultStatus.Rejected;
-                    result.Reason = ErrorReasonCodes.ToProto(planned.Reason);
-                    result.Message = planned.Message ?? "";
-                    break;
-            }
-
-            results[planned.Index] = result;
-        }
-
-        var response = new SubmitChangesResponse
-        {
-            Cursor = new FeedCursor(commit.Head.Epoch, commit.Head.LastSequence, commit.Head.LastMark).Encode(),
-            SourceCheckpoint = commit.SourceCheckpoint,
-        };
-        for (var i = 0; i < request.Changes.Count; i++)
-        {
-            var result = results[i] ?? throw new InvalidOperationException($"No result for change {i}.");
-            response.Results.Add(result);
-            switch (result.Status)
-            {
-                case ChangeResultStatus.Applied: response.AppliedCount++; break;
-                case ChangeResultStatus.Duplicate: response.DuplicateCount++; break;
-                case ChangeResultStatus.Stale: response.StaleCount++; break;
-                default: response.RejectedCount++; break;
-            }
-        }
-
-        return response;
     }
 }

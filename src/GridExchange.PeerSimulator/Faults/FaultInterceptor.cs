@@ -62,7 +62,12 @@ internal sealed class FaultInterceptor(FaultPolicy policy, ILogger<FaultIntercep
         if (decision.Error is { } error)
         {
             logger.LogInformation("Call {Call} ({Method}) failed with injected {Error}.", decision.CallNumber, context.Method, error);
-            throw PeerErrors.Throttled(error == InjectedError.ResourceExhausted, decision.RetryAfter);
+            throw error switch
+            {
+                InjectedError.PermissionDenied => PeerErrors.PermissionDenied("Injected fault: permission denied."),
+                InjectedError.InvalidArgument => PeerErrors.InvalidArgument("request", Domain.Errors.ErrorReasons.InvalidFormat, "Injected fault: invalid argument."),
+                _ => PeerErrors.Throttled(error == InjectedError.ResourceExhausted, decision.RetryAfter),
+            };
         }
     }
 

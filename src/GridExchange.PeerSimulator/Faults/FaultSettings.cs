@@ -8,6 +8,12 @@ public enum InjectedError
 
     /// <summary>RESOURCE_EXHAUSTED, reason RATE_LIMITED, with RetryInfo.</summary>
     ResourceExhausted = 1,
+
+    /// <summary>PERMISSION_DENIED, reason ROLE_NOT_GRANTED, no RetryInfo: a refusal a caller must not retry.</summary>
+    PermissionDenied = 2,
+
+    /// <summary>INVALID_ARGUMENT, reason INVALID_FORMAT, no RetryInfo: a refusal a caller must not retry.</summary>
+    InvalidArgument = 3,
 }
 
 /// <summary>
@@ -75,7 +81,7 @@ public sealed record FaultSettings
 
         if (!Enum.IsDefined(Error))
         {
-            throw new ArgumentException("Error must be Unavailable or ResourceExhausted.", nameof(Error));
+            throw new ArgumentException("Error must be Unavailable, ResourceExhausted, PermissionDenied or InvalidArgument.", nameof(Error));
         }
     }
 }

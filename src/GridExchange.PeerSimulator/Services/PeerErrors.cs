@@ -16,6 +16,10 @@ internal static class PeerErrors
     public static RpcException Unauthenticated() =>
         Build(Code.Unauthenticated, ErrorReasons.Unauthenticated, "The call carries no valid bearer token for this peer.");
 
+    /// <summary>PERMISSION_DENIED, ROLE_NOT_GRANTED: the caller may not do this here.</summary>
+    public static RpcException PermissionDenied(string message) =>
+        Build(Code.PermissionDenied, ErrorReasons.RoleNotGranted, message);
+
     /// <summary>FAILED_PRECONDITION, RESYNC_REQUIRED: the checkpoint is unknown or expired; start over with an empty one.</summary>
     public static RpcException ResyncRequired(string message) =>
         Build(Code.FailedPrecondition, ErrorReasons.ResyncRequired, message);

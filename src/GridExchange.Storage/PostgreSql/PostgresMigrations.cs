@@ -270,6 +270,28 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_admin_requests_target ON admin_requests (target_peer_id, created_at);
             """),
+        new(11, "sync links: per-peer pull/push position and health", """
+            -- One row per peer and link (direction: 1 PULL, 2 PUSH, 3 DIRECTIVES, as SyncDirection).
+            -- PUSH keeps here the hub cursor the sink acked (its answer's acked_cursor): the next run
+            -- continues after it. PULL positions are not here: the source's checkpoint is committed
+            -- by ingest with the batch (source_checkpoints); this row holds only the link's health.
+            -- The health columns are what every replica shows in GetPeerStatus; the circuit state
+            -- and "running now" live in memory (and in the scheduler's lock).
+            CREATE TABLE sync_links (
+                peer_id              text        COLLATE "C" NOT NULL,
+                direction            smallint    NOT NULL,
+                position             text        NOT NULL DEFAULT '',
+                last_attempt_at      timestamptz,
+                last_success_at      timestamptz,
+                last_error           text        NOT NULL DEFAULT '',
+                last_error_at        timestamptz,
+                consecutive_failures integer     NOT NULL DEFAULT 0,
+                lag_changes          bigint      NOT NULL DEFAULT 0,
+                lag_seconds          bigint      NOT NULL DEFAULT 0,
+                updated_at           timestamptz NOT NULL,
+                PRIMARY KEY (peer_id, direction)
+            );
+            """),
         new(12, "directives: directives, per-recipient receipts, answers to directive requests", """
             -- DirectiveService. The contract's messages are kept whole in payload (a field the
             -- contract adds later needs no migration); the columns beside them are what the

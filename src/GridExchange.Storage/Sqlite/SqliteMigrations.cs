@@ -232,6 +232,23 @@ internal static class SqliteMigrations
             ) WITHOUT ROWID;
             CREATE INDEX ix_admin_requests_target ON admin_requests (target_peer_id, created_at);
             """),
+        new(11, "sync links: per-peer pull/push position and health", """
+            -- As on PostgreSQL: the PUSH link's acked hub cursor and every link's health.
+            CREATE TABLE sync_links (
+                peer_id              TEXT    NOT NULL,
+                direction            INTEGER NOT NULL,
+                position             TEXT    NOT NULL DEFAULT '',
+                last_attempt_at      INTEGER,
+                last_success_at      INTEGER,
+                last_error           TEXT    NOT NULL DEFAULT '',
+                last_error_at        INTEGER,
+                consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                lag_changes          INTEGER NOT NULL DEFAULT 0,
+                lag_seconds          INTEGER NOT NULL DEFAULT 0,
+                updated_at           INTEGER NOT NULL,
+                PRIMARY KEY (peer_id, direction)
+            ) WITHOUT ROWID;
+            """),
         new(12, "directives: directives, per-recipient receipts, answers to directive requests", """
             -- As on PostgreSQL (text compares byte-wise here; instants in Unix microseconds).
             CREATE TABLE directives (

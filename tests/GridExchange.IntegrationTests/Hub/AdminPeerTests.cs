@@ -503,13 +503,17 @@ public abstract class AdminPeerTests(HubFixture fixture)
     }
 
     [Fact]
-    public async Task GetPeerStatusAndTriggerSync_AreNotYetAvailable()
+    public async Task GetPeerStatusAndTriggerSync_ForASourceWithoutEndpoint_ShowNoLinksAndRunNothing()
     {
-        await ErrorAssert.ThrowsAsync(() => Admin.GetPeerStatusAsync(new GetPeerStatusRequest { PeerId = "county-370602" }, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
+        // The sample's sources submit to the hub; without an endpoint nothing is pulled from them.
+        var status = (await Admin.GetPeerStatusAsync(new GetPeerStatusRequest { PeerId = "county-370602" }, deadline: Calls.Deadline())).Status;
+        Assert.Equal("county-370602", status.PeerId);
+        Assert.True(status.Enabled);
+        Assert.Equal(CircuitState.Closed, status.CircuitState);
+        Assert.Empty(status.Links);
         await ErrorAssert.ThrowsAsync(() => Admin.TriggerSyncAsync(
                 new TriggerSyncRequest { RequestId = NewRequestId(), PeerId = "county-370602" }, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
+            StatusCode.FailedPrecondition, "ROLE_NOT_GRANTED");
     }
 }
 
