@@ -24,6 +24,9 @@ public static class HubHost
     /// <summary>The service key of the <see cref="TimeProvider"/> DirectiveService judges deadlines and stamps actions by.</summary>
     public const string DirectiveClockKey = "directives";
 
+    /// <summary>The service key of the <see cref="TimeProvider"/> CaseService judges case deadlines and stamps steps by.</summary>
+    public const string CaseClockKey = "cases";
+
     /// <summary>Builds the application; <paramref name="configure"/> lets tests override settings.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -37,6 +40,9 @@ public static class HubHost
         builder.Services.AddSingleton(TimeProvider.System);
         // TryAdd: a test may register its own clock for directive deadlines (overdue) in `configure`.
         builder.Services.TryAddKeyedSingleton(DirectiveClockKey, TimeProvider.System);
+        builder.Services.TryAddKeyedSingleton(CaseClockKey, TimeProvider.System);
+        // Checked here, so a bad deadline setting or catalogue stops the start, not a request.
+        builder.Services.AddSingleton(Cases.CaseConfiguration.Load(options.Cases));
 
         // HTTP/2 over TLS, or cleartext only on loopback or behind a TLS proxy (Transport).
         var dashboard = new HubDashboard();

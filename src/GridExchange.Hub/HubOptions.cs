@@ -156,4 +156,38 @@ public sealed class HubOptions
 
     /// <summary>The sync engine: pulls from SOURCE peers, pushes to SINK peers (<see cref="Sync.SyncOptions"/>).</summary>
     public Sync.SyncOptions Sync { get; set; } = new();
+
+    /// <summary>Case deadlines (working days) and the proxy-service catalogue: the <c>GridExchange:Cases</c> section.</summary>
+    public CaseOptions Cases { get; set; } = new();
+}
+
+/// <summary>
+/// Settings of CaseService: the case deadlines (DOMAIN §3.1; one real platform's defaults) and
+/// the working-day calendar they count in, and where the proxy-service catalogue comes from.
+/// </summary>
+public sealed class CaseOptions
+{
+    /// <summary>Working days to accept a reported or escalated case before a yellow card (黄牌).</summary>
+    public int AcceptYellowWorkingDays { get; set; } = 1;
+
+    /// <summary>Working days to accept before a red card (红牌).</summary>
+    public int AcceptRedWorkingDays { get; set; } = 2;
+
+    /// <summary>Working days from acceptance to resolution before a yellow card.</summary>
+    public int HandleYellowWorkingDays { get; set; } = 5;
+
+    /// <summary>Working days from acceptance to resolution before a red card.</summary>
+    public int HandleRedWorkingDays { get; set; } = 10;
+
+    /// <summary>Public holidays on weekdays (Beijing dates, <c>yyyy-MM-dd</c>): not working days.</summary>
+    public List<string> Holidays { get; set; } = [];
+
+    /// <summary>Weekend days worked in exchange for holidays (调休, <c>yyyy-MM-dd</c>): working days.</summary>
+    public List<string> WorkingWeekendDays { get; set; } = [];
+
+    /// <summary>
+    /// A JSON file with the proxy-service item catalogue (format: <c>src/GridExchange.Hub/Cases/service-catalogue.json</c>);
+    /// empty: that built-in sample of 7 categories.
+    /// </summary>
+    public string? ServiceCatalogueFile { get; set; }
 }

@@ -193,6 +193,26 @@ public interface IHubStore : IAsyncDisposable
     /// <summary>Records that a receipt's directive reached its recipient's system (the first delivery counts).</summary>
     Task MarkReceiptDeliveredAsync(string directiveId, string recipientRegionCode, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Commits one hub-managed case or service request write (<see cref="HubRecordWrite"/>:
+    /// ReportCase, TransitionCase, ReportServiceRequest, TransitionServiceRequest) under the feed's
+    /// write lock: returns the stored answer when the caller's request id was answered before (or
+    /// reports it reused); otherwise assigns the number's serial when asked, runs the plan on the
+    /// stored record, and writes the record's row (migration 13), its change to the feed (owner
+    /// <c>hub</c>) and the answer in one transaction. An exception from the plan writes nothing.
+    /// </summary>
+    Task<HubRecordOutcome> WriteHubRecordAsync(HubRecordWrite write, CancellationToken cancellationToken);
+
+    /// <summary>A live case with its deadline columns (null for a case a source owns), or null.</summary>
+    Task<CaseRow?> GetCaseAsync(string caseId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Live cases in (scope code, key) order after <paramref name="after"/> under
+    /// <paramref name="scopePrefix"/>, at most <paramref name="limit"/>, each with its deadline
+    /// columns (hub-managed cases): the keyset walk of <see cref="ListInScopeAsync"/>, joined.
+    /// </summary>
+    Task<IReadOnlyList<CaseRow>> ListCasesAsync(string scopePrefix, EntityPosition? after, int limit, CancellationToken cancellationToken);
+
     /// <summary>Round trip to the database, for health checks.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }

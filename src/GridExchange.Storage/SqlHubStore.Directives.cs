@@ -633,7 +633,7 @@ public abstract partial class SqlHubStore
             sequence++;
             var planned = new PlannedChange(i, change, PlanStatus.Applied, null, null, 0, region, null, "", OwnerChanged: false);
             var payload = EntityRecords.PayloadOf(change)!;
-            var updatedAt = (change.Directive?.Meta ?? change.DirectiveReceipt?.Meta)?.UpdatedAt?.ToDateTimeOffset() ?? now;
+            var updatedAt = (change.Directive?.Meta ?? change.DirectiveReceipt?.Meta ?? change.CaseRecord?.Meta ?? change.ServiceRequest?.Meta)?.UpdatedAt?.ToDateTimeOffset() ?? now;
             rows.Add(new AppliedChange(sequence, planned, now, updatedAt, payload.ToByteArray(), null));
         }
 

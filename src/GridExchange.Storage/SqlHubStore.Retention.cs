@@ -65,6 +65,12 @@ public abstract partial class SqlHubStore
         AddParameter(forgetDirectives, "before", (forgetRequestsBefore - DateTimeOffset.UnixEpoch).Ticks / 10);
         requests += await forgetDirectives.ExecuteNonQueryAsync(cancellationToken);
 
+        // CaseService answers (migration 13): the same 24-hour promise.
+        await using var forgetCases = connection.CreateCommand();
+        forgetCases.CommandText = "DELETE FROM hub_record_requests WHERE created_us < @before";
+        AddParameter(forgetCases, "before", (forgetRequestsBefore - DateTimeOffset.UnixEpoch).Ticks / 10);
+        requests += await forgetCases.ExecuteNonQueryAsync(cancellationToken);
+
         // After compaction, so that the rows it deleted are not re-encrypted first.
         var rekey = await ReencryptPayloadsAsync(cancellationToken);
         return new RetentionResult(cutoff, removed, requests, rekey.Rewritten);

@@ -46,4 +46,39 @@ public static class CaseTransitions
 
     /// <summary>Whether no action leads out of <paramref name="state"/> (VOIDED, EVALUATED).</summary>
     public static bool IsFinal(CaseState state) => state is CaseState.Voided or CaseState.Evaluated;
+
+    /// <summary>Every case state a stored case can be in, in lifecycle order.</summary>
+    public static IReadOnlyList<CaseState> States { get; } =
+    [
+        CaseState.Reported, CaseState.Accepted, CaseState.Voided, CaseState.Registered, CaseState.Dispatched,
+        CaseState.Escalated, CaseState.InProgress, CaseState.Resolved, CaseState.Closed, CaseState.Evaluated,
+    ];
+
+    /// <summary>
+    /// Why <paramref name="action"/> is not legal from <paramref name="from"/>, for the caller
+    /// (FAILED_PRECONDITION, ILLEGAL_TRANSITION), naming what would be legal; null when it is legal.
+    /// </summary>
+    public static string? Refusal(CaseState from, CaseAction action)
+    {
+        if (Moves.ContainsKey((from, action)))
+        {
+            return null;
+        }
+
+        var legal = Moves.Keys.Where(k => k.From == from).Select(k => Name(k.Action)).Order(StringComparer.Ordinal).ToList();
+        var next = IsFinal(from)
+            ? $"{Name(from)} is final: no action is legal"
+            : $"legal from {Name(from)}: {string.Join(", ", legal)}";
+        return $"{Name(action)} is not legal from {Name(from)} ({next}).";
+    }
+
+    /// <summary>The contract's name of a state, e.g. <c>IN_PROGRESS</c>.</summary>
+    public static string Name(CaseState state) => state == CaseState.Unspecified ? "UNSPECIFIED" : Snake(state.ToString());
+
+    /// <summary>The contract's name of an action, e.g. <c>SIGN_FOR</c>.</summary>
+    public static string Name(CaseAction action) => action == CaseAction.Unspecified ? "UNSPECIFIED" : Snake(action.ToString());
+
+    // The generated C# names are the contract's names in Pascal case without the enum prefix.
+    internal static string Snake(string pascal) =>
+        string.Concat(pascal.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : char.ToUpperInvariant(c).ToString()));
 }

@@ -48,4 +48,30 @@ public static class ServiceRequestTransitions
     /// <summary>Whether no action leads out of <paramref name="state"/> (REVIEWED, DECLINED, WITHDRAWN).</summary>
     public static bool IsFinal(ServiceRequestState state) =>
         state is ServiceRequestState.Reviewed or ServiceRequestState.Declined or ServiceRequestState.Withdrawn;
+
+    /// <summary>
+    /// Why <paramref name="action"/> is not legal from <paramref name="from"/>, for the caller
+    /// (FAILED_PRECONDITION, ILLEGAL_TRANSITION), naming what would be legal; null when it is legal.
+    /// </summary>
+    public static string? Refusal(ServiceRequestState from, ServiceRequestAction action)
+    {
+        if (Moves.ContainsKey((from, action)))
+        {
+            return null;
+        }
+
+        var legal = Moves.Keys.Where(k => k.From == from).Select(k => Name(k.Action)).Order(StringComparer.Ordinal).ToList();
+        var next = IsFinal(from)
+            ? $"{Name(from)} is final: no action is legal"
+            : $"legal from {Name(from)}: {string.Join(", ", legal)}";
+        return $"{Name(action)} is not legal from {Name(from)} ({next}).";
+    }
+
+    /// <summary>The contract's name of a state, e.g. <c>MATERIALS_COLLECTED</c>.</summary>
+    public static string Name(ServiceRequestState state) =>
+        state == ServiceRequestState.Unspecified ? "UNSPECIFIED" : CaseTransitions.Snake(state.ToString());
+
+    /// <summary>The contract's name of an action, e.g. <c>REQUEST_SUPPLEMENT</c>.</summary>
+    public static string Name(ServiceRequestAction action) =>
+        action == ServiceRequestAction.Unspecified ? "UNSPECIFIED" : CaseTransitions.Snake(action.ToString());
 }

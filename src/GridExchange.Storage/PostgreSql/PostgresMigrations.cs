@@ -344,5 +344,45 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_directive_requests_created ON directive_requests (created_us);
             """),
+        new(13, "hub-managed cases and service requests: numbers, states, deadlines; answers to case requests", """
+            -- CaseService (ReportCase, TransitionCase, ReportServiceRequest, TransitionServiceRequest).
+            -- The records themselves are entities of the change feed like every other (owner
+            -- `hub`, payload encrypted in their last logged change); this table holds beside them
+            -- what SQL runs on: the number (unique per type, serial assigned under the feed lock),
+            -- state, and a case's two waits (accept: from report or escalation to ACCEPT/VOID;
+            -- handle: from ACCEPT to RESOLVED) with their yellow- and red-card deadlines, from which
+            -- the overdue level and warning colour are computed at read time. Instants in Unix
+            -- microseconds, as on SQLite. A row exists only for records created through CaseService.
+            CREATE TABLE hub_records (
+                entity_type      smallint NOT NULL,
+                entity_key       text     COLLATE "C" NOT NULL,
+                record_number    text     COLLATE "C" NOT NULL,
+                grid_code        text     COLLATE "C" NOT NULL,
+                state            smallint NOT NULL,
+                version          bigint   NOT NULL,
+                accept_yellow_us bigint,
+                accept_red_us    bigint,
+                accept_end_us    bigint,
+                handle_yellow_us bigint,
+                handle_red_us    bigint,
+                handle_end_us    bigint,
+                PRIMARY KEY (entity_type, entity_key)
+            );
+            CREATE UNIQUE INDEX ux_hub_records_number ON hub_records (entity_type, record_number);
+            CREATE INDEX ix_hub_records_grid ON hub_records (entity_type, grid_code, state);
+
+            -- Answers to the four writes by (caller, request_id), written in the change's transaction.
+            CREATE TABLE hub_record_requests (
+                peer_id      text   COLLATE "C" NOT NULL,
+                request_id   text   COLLATE "C" NOT NULL,
+                method       text   NOT NULL,
+                request_hash bytea  NOT NULL,
+                entity_key   text   COLLATE "C" NOT NULL,
+                response     bytea  NOT NULL,
+                created_us   bigint NOT NULL,
+                PRIMARY KEY (peer_id, request_id)
+            );
+            CREATE INDEX ix_hub_record_requests_created ON hub_record_requests (created_us);
+            """),
     ];
 }

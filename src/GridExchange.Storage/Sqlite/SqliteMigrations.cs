@@ -291,5 +291,37 @@ internal static class SqliteMigrations
             ) WITHOUT ROWID;
             CREATE INDEX ix_directive_requests_created ON directive_requests (created_us);
             """),
+        new(13, "hub-managed cases and service requests: numbers, states, deadlines; answers to case requests", """
+            -- As on PostgreSQL (text compares byte-wise here; instants in Unix microseconds).
+            CREATE TABLE hub_records (
+                entity_type      INTEGER NOT NULL,
+                entity_key       TEXT    NOT NULL,
+                record_number    TEXT    NOT NULL,
+                grid_code        TEXT    NOT NULL,
+                state            INTEGER NOT NULL,
+                version          INTEGER NOT NULL,
+                accept_yellow_us INTEGER,
+                accept_red_us    INTEGER,
+                accept_end_us    INTEGER,
+                handle_yellow_us INTEGER,
+                handle_red_us    INTEGER,
+                handle_end_us    INTEGER,
+                PRIMARY KEY (entity_type, entity_key)
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX ux_hub_records_number ON hub_records (entity_type, record_number);
+            CREATE INDEX ix_hub_records_grid ON hub_records (entity_type, grid_code, state);
+
+            CREATE TABLE hub_record_requests (
+                peer_id      TEXT    NOT NULL,
+                request_id   TEXT    NOT NULL,
+                method       TEXT    NOT NULL,
+                request_hash BLOB    NOT NULL,
+                entity_key   TEXT    NOT NULL,
+                response     BLOB    NOT NULL,
+                created_us   INTEGER NOT NULL,
+                PRIMARY KEY (peer_id, request_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_hub_record_requests_created ON hub_record_requests (created_us);
+            """),
     ];
 }

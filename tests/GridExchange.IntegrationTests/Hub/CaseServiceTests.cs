@@ -6,7 +6,8 @@ namespace GridExchange.IntegrationTests.Hub;
 
 /// <summary>
 /// CaseService over a real socket, on each store: the reads against the seed files
-/// (<see cref="SampleTruth"/>), and the write RPCs that this release does not serve yet.
+/// (<see cref="SampleTruth"/>), and the hub's refusal to move records a source owns (the
+/// workflows themselves: <see cref="CaseWorkflowTests"/>).
 /// </summary>
 public abstract class CaseServiceTests(HubFixture fixture) : IAsyncLifetime
 {
@@ -367,30 +368,21 @@ public abstract class CaseServiceTests(HubFixture fixture) : IAsyncLifetime
             "states[0]", "INVALID_CODE");
 
     [Fact]
-    public async Task WriteRpcs_AreUnimplementedNotYetAvailable()
+    public async Task Transitions_OfSourceOwnedRecords_AreNotOwner()
     {
-        // Called by a source (the write RPCs need role SOURCE; the province test peer has none).
+        // A case or request a county submitted runs in the county's own workflow: the hub does
+        // not move it (the write RPCs need role SOURCE; the province test peer has none).
         var caseId = _truth.Cases.Keys.First();
         var requestId = _truth.ServiceRequests.Keys.First();
         await ErrorAssert.ThrowsAsync(
-            () => Client.ReportCaseAsync(
-                new ReportCaseRequest { RequestId = "r-1", CaseRecord = new Case { GridCode = _truth.Grids.Keys.First(), Kind = CaseKind.Other } },
-                headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
-        await ErrorAssert.ThrowsAsync(
             () => Client.TransitionCaseAsync(
                 new TransitionCaseRequest { RequestId = "r-2", CaseId = caseId, Action = CaseAction.Accept }, headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
-        await ErrorAssert.ThrowsAsync(
-            () => Client.ReportServiceRequestAsync(
-                new ReportServiceRequestRequest { RequestId = "r-3", ServiceRequest = new ServiceRequest { GridCode = _truth.Grids.Keys.First() } },
-                headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
+            StatusCode.FailedPrecondition, "NOT_OWNER");
         await ErrorAssert.ThrowsAsync(
             () => Client.TransitionServiceRequestAsync(
                 new TransitionServiceRequestRequest { RequestId = "r-4", ServiceRequestId = requestId, Action = ServiceRequestAction.Accept },
                 headers: AsSource, deadline: Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
+            StatusCode.FailedPrecondition, "NOT_OWNER");
 
         // Nothing was written: the case is unchanged.
         var after = await Client.GetCaseAsync(new GetCaseRequest { CaseId = caseId }, deadline: Calls.Deadline());
