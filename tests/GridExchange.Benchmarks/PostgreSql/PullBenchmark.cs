@@ -108,12 +108,13 @@ internal static class PullBenchmark
     /// <summary>
     /// The fixed cost of a call, apart from the rows: PullChanges at the head (one round trip to
     /// read the head; no rows, nothing to audit) and a one-row page (the store's read
-    /// transaction, then the audit append before it is sent), 1,000 calls each after a warm-up.
+    /// transaction, then the audit append before it is sent), 200 calls each after a warm-up,
+    /// paced to stay inside the hub's default per-peer rate limit (200 calls/s, bursts of 1,000).
     /// The difference is what every page a consumer waits for costs on top of its rows.
     /// </summary>
     private static async Task CallLatencyAsync(ExchangeService.ExchangeServiceClient client, Report report, CancellationToken cancellationToken)
     {
-        const int Calls = 1000;
+        const int Calls = 200;
         Task<PullChangesResponse> Pull(string cursor, int size) => client.PullChangesAsync(
             new PullChangesRequest { Cursor = cursor, PageSize = size }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken).ResponseAsync;
 
@@ -130,6 +131,7 @@ internal static class PullBenchmark
 
         async Task<double> TimeAsync(string cursor, int size)
         {
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
             for (var i = 0; i < Calls / 4; i++)
             {
                 await Pull(cursor, size);
