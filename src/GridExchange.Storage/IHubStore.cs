@@ -117,6 +117,16 @@ public interface IHubStore : IAsyncDisposable
     Task<IReadOnlyList<EntityRecord>> ListInScopeAsync(
         EntityType type, string scopePrefix, EntityPosition? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The maintained counters and the directive-receipt counts of each of <paramref name="codes"/>
+    /// (12-digit region or 15-digit grid codes), as of one consistent read. Classifies the
+    /// records changed since the last call first (their clear stat facet, from the payload), so
+    /// the figures follow the feed head. Never counts records: reads counters by key and receipts
+    /// by an index range.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, RegionFigures>> ReadRegionFiguresAsync(
+        IReadOnlyList<string> codes, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Lists the live entities whose parent key is <paramref name="parentKey"/> ("" = top level), in key order.</summary>
     Task<IReadOnlyList<EntityRecord>> ListChildrenAsync(
         EntityType type, string parentKey, EntityPosition? after, int limit, CancellationToken cancellationToken);

@@ -384,5 +384,208 @@ internal static class PostgresMigrations
             );
             CREATE INDEX ix_hub_record_requests_created ON hub_record_requests (created_us);
             """),
+        new(14, "region statistics: counters per region and grid, and of directive receipts, kept by triggers; a clear stat facet", """
+            -- StatsService.GetRegionStats answers from these counters, never by counting records:
+            -- a city holds ~10 M residents, a province ~100 M. region_stats holds, for every code
+            -- from the province down to each grid, how many live records of a type and facet lie
+            -- under it (the code itself included). Kept by statement triggers on entities, in the
+            -- writing transaction, so ingest (COPY and the set-based update) needs no change and
+            -- the counters never disagree with what is committed. Houses, service requests and
+            -- the hub's directive rows are not counted: no figure needs them.
+            --
+            -- facet (GridExchange.Domain.Stats.StatFacets): a region's level (6 = village); a
+            -- grid's kind from its serial (1 basic, 2 dedicated); for workers and cases the clear
+            -- column entities.stat_facet (employment; open/overdue/colour), because the payload
+            -- is encrypted. 100 on a region row: villages with at least one basic grid (coverage),
+            -- kept by the row trigger on region_stats below.
+            ALTER TABLE entities ADD COLUMN stat_facet smallint NOT NULL DEFAULT 0;
+
+            CREATE TABLE region_stats (
+                code        text     COLLATE "C" NOT NULL,
+                entity_type smallint NOT NULL,
+                facet       smallint NOT NULL,
+                n           bigint   NOT NULL,
+                PRIMARY KEY (code, entity_type, facet)
+            );
+
+            -- One row: every change below facet_seq has had its stat_facet set from its payload
+            -- (the stats read catches up from here before it answers).
+            CREATE TABLE stats_state (
+                id        smallint PRIMARY KEY CHECK (id = 1),
+                facet_seq bigint   NOT NULL
+            );
+            INSERT INTO stats_state (id, facet_seq) VALUES (1, 0);
+
+            -- The codes a record at scope counts under: each level from the province down to the
+            -- scope itself (a region's own code, a grid's 15 digits), each once.
+            CREATE FUNCTION region_stats_codes(scope text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT array(SELECT DISTINCT c FROM unnest(ARRAY[
+                    left(scope, 2) || '0000000000', left(scope, 4) || '00000000', left(scope, 6) || '000000',
+                    left(scope, 9) || '000', left(scope, 12), scope]) AS c)
+            $$;
+
+            CREATE FUNCTION region_stats_facet(entity_type smallint, entity_key text, stat_facet smallint) RETURNS smallint
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT (CASE entity_type
+                    WHEN 1 THEN CASE WHEN substr(entity_key, 3) = '0000000000' THEN 2
+                                     WHEN substr(entity_key, 5) = '00000000' THEN 3
+                                     WHEN substr(entity_key, 7) = '000000' THEN 4
+                                     WHEN substr(entity_key, 10) = '000' THEN 5
+                                     ELSE 6 END
+                    WHEN 2 THEN CASE WHEN substr(entity_key, 13, 3) >= '900' THEN 2 ELSE 1 END
+                    ELSE stat_facet END)::smallint
+            $$;
+
+            -- Coverage: when a village's own row (type 1, facet 6) or its basic-grid count (type 2,
+            -- facet 1) changes, recompute "has a basic grid and exists" and move the village's
+            -- facet-100 count, and its ancestors', by the difference.
+            CREATE FUNCTION region_stats_coverage() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                covered integer;
+                was     bigint;
+            BEGIN
+                SELECT (EXISTS (SELECT 1 FROM region_stats WHERE code = NEW.code AND entity_type = 1 AND facet = 6 AND n > 0)
+                    AND EXISTS (SELECT 1 FROM region_stats WHERE code = NEW.code AND entity_type = 2 AND facet = 1 AND n > 0))::integer
+                INTO covered;
+                SELECT coalesce((SELECT n FROM region_stats WHERE code = NEW.code AND entity_type = 1 AND facet = 100), 0) INTO was;
+                IF covered <> was THEN
+                    INSERT INTO region_stats AS s (code, entity_type, facet, n)
+                    SELECT c.code, 1, 100, covered - was FROM unnest(region_stats_codes(NEW.code)) AS c(code)
+                    ON CONFLICT (code, entity_type, facet) DO UPDATE SET n = s.n + excluded.n;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER region_stats_coverage AFTER INSERT OR UPDATE OF n ON region_stats FOR EACH ROW
+                WHEN (((NEW.entity_type = 1 AND NEW.facet = 6) OR (NEW.entity_type = 2 AND NEW.facet = 1))
+                      AND length(NEW.code) = 12 AND substr(NEW.code, 10) <> '000')
+                EXECUTE FUNCTION region_stats_coverage();
+
+            -- The records already stored.
+            INSERT INTO region_stats (code, entity_type, facet, n)
+            SELECT c.code, d.entity_type, d.facet, sum(d.n)
+            FROM (SELECT scope_code, entity_type, region_stats_facet(entity_type, entity_key, stat_facet) AS facet, count(*) AS n
+                  FROM entities WHERE NOT deleted AND entity_type IN (1, 2, 3, 4, 5, 7) GROUP BY 1, 2, 3) AS d
+            CROSS JOIN LATERAL unnest(region_stats_codes(d.scope_code)) AS c(code)
+            GROUP BY 1, 2, 3;
+
+            -- One statement per trigger event, over its transition tables: a COPY of 1,000 persons
+            -- into a few grids is one grouped upsert of a few dozen counters, not 1,000 × 6. An
+            -- update counts only the rows whose place, deletion or facet changed.
+            CREATE FUNCTION region_stats_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO region_stats AS s (code, entity_type, facet, n)
+                    SELECT c.code, d.entity_type, d.facet, sum(d.delta)
+                    FROM (SELECT scope_code, entity_type, region_stats_facet(entity_type, entity_key, stat_facet) AS facet, count(*) AS delta
+                          FROM new_rows WHERE NOT deleted AND entity_type IN (1, 2, 3, 4, 5, 7) GROUP BY 1, 2, 3) AS d
+                    CROSS JOIN LATERAL unnest(region_stats_codes(d.scope_code)) AS c(code)
+                    GROUP BY 1, 2, 3
+                    ON CONFLICT (code, entity_type, facet) DO UPDATE SET n = s.n + excluded.n;
+                ELSIF TG_OP = 'UPDATE' THEN
+                    WITH changed AS (
+                        SELECT o.entity_type, o.entity_key, o.scope_code AS old_scope, o.deleted AS old_deleted, o.stat_facet AS old_facet,
+                               w.scope_code AS new_scope, w.deleted AS new_deleted, w.stat_facet AS new_facet
+                        FROM old_rows o JOIN new_rows w ON w.entity_type = o.entity_type AND w.entity_key = o.entity_key
+                        WHERE o.entity_type IN (1, 2, 3, 4, 5, 7)
+                          AND (o.scope_code, o.deleted, o.stat_facet) IS DISTINCT FROM (w.scope_code, w.deleted, w.stat_facet)),
+                    d AS (
+                        SELECT old_scope AS scope_code, entity_type, region_stats_facet(entity_type, entity_key, old_facet) AS facet, -1 AS delta
+                        FROM changed WHERE NOT old_deleted
+                        UNION ALL
+                        SELECT new_scope, entity_type, region_stats_facet(entity_type, entity_key, new_facet), 1
+                        FROM changed WHERE NOT new_deleted)
+                    INSERT INTO region_stats AS s (code, entity_type, facet, n)
+                    SELECT c.code, d.entity_type, d.facet, sum(d.delta)
+                    FROM d CROSS JOIN LATERAL unnest(region_stats_codes(d.scope_code)) AS c(code)
+                    GROUP BY 1, 2, 3 HAVING sum(d.delta) <> 0
+                    ON CONFLICT (code, entity_type, facet) DO UPDATE SET n = s.n + excluded.n;
+                ELSE
+                    INSERT INTO region_stats AS s (code, entity_type, facet, n)
+                    SELECT c.code, d.entity_type, d.facet, -sum(d.delta)
+                    FROM (SELECT scope_code, entity_type, region_stats_facet(entity_type, entity_key, stat_facet) AS facet, count(*) AS delta
+                          FROM old_rows WHERE NOT deleted AND entity_type IN (1, 2, 3, 4, 5, 7) GROUP BY 1, 2, 3) AS d
+                    CROSS JOIN LATERAL unnest(region_stats_codes(d.scope_code)) AS c(code)
+                    GROUP BY 1, 2, 3
+                    ON CONFLICT (code, entity_type, facet) DO UPDATE SET n = s.n + excluded.n;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER entities_stats_insert AFTER INSERT ON entities
+                REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION region_stats_apply();
+            CREATE TRIGGER entities_stats_update AFTER UPDATE ON entities
+                REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION region_stats_apply();
+            CREATE TRIGGER entities_stats_delete AFTER DELETE ON entities
+                REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION region_stats_apply();
+
+            -- Directive compliance the same way: receipts (not withdrawn) per (code, directive,
+            -- facet) for every code from the province down to the recipient, so a province's
+            -- compliance reads one row per directive and facet, however many thousand villages
+            -- a directive went to. facet bits: 1 signed for, 2 completed, 4 signed for by the
+            -- sign-for deadline, 8 completed by the completion deadline (deadlines never change
+            -- after issue). Whether a receipt is overdue depends on the clock: the read judges
+            -- it from the directive's deadlines (DirectiveComplianceCalculator).
+            CREATE TABLE directive_region_stats (
+                code         text     COLLATE "C" NOT NULL,
+                directive_id text     COLLATE "C" NOT NULL,
+                facet        smallint NOT NULL,
+                n            bigint   NOT NULL,
+                PRIMARY KEY (code, directive_id, facet)
+            );
+
+            CREATE FUNCTION directive_receipt_facet(signed_us bigint, completed_us bigint, sign_deadline_us bigint, completion_deadline_us bigint)
+            RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT ((CASE WHEN signed_us IS NOT NULL THEN 1 ELSE 0 END)
+                      + (CASE WHEN completed_us IS NOT NULL THEN 2 ELSE 0 END)
+                      + (CASE WHEN signed_us <= sign_deadline_us THEN 4 ELSE 0 END)
+                      + (CASE WHEN completed_us <= completion_deadline_us THEN 8 ELSE 0 END))::smallint
+            $$;
+
+            INSERT INTO directive_region_stats (code, directive_id, facet, n)
+            SELECT c.code, x.directive_id, x.facet, sum(x.n)
+            FROM (SELECT r.recipient_region_code AS scope, r.directive_id,
+                         directive_receipt_facet(r.signed_us, r.completed_us, d.sign_deadline_us, d.completion_deadline_us) AS facet, count(*) AS n
+                  FROM directive_receipts r JOIN directives d ON d.directive_id = r.directive_id
+                  WHERE r.state <> 6 GROUP BY 1, 2, 3) AS x
+            CROSS JOIN LATERAL unnest(region_stats_codes(x.scope)) AS c(code)
+            GROUP BY 1, 2, 3;
+
+            CREATE FUNCTION directive_region_stats_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    INSERT INTO directive_region_stats AS s (code, directive_id, facet, n)
+                    SELECT c.code, x.directive_id, x.facet, sum(x.n)
+                    FROM (SELECT r.recipient_region_code AS scope, r.directive_id,
+                                 directive_receipt_facet(r.signed_us, r.completed_us, d.sign_deadline_us, d.completion_deadline_us) AS facet,
+                                 count(*) AS n
+                          FROM new_rows r JOIN directives d ON d.directive_id = r.directive_id
+                          WHERE r.state <> 6 GROUP BY 1, 2, 3) AS x
+                    CROSS JOIN LATERAL unnest(region_stats_codes(x.scope)) AS c(code)
+                    GROUP BY 1, 2, 3
+                    ON CONFLICT (code, directive_id, facet) DO UPDATE SET n = s.n + excluded.n;
+                ELSE
+                    WITH changed AS (
+                        SELECT o.directive_id, o.recipient_region_code AS scope,
+                               o.state AS old_state, directive_receipt_facet(o.signed_us, o.completed_us, d.sign_deadline_us, d.completion_deadline_us) AS old_facet,
+                               w.state AS new_state, directive_receipt_facet(w.signed_us, w.completed_us, d.sign_deadline_us, d.completion_deadline_us) AS new_facet
+                        FROM old_rows o
+                        JOIN new_rows w ON w.directive_id = o.directive_id AND w.recipient_region_code = o.recipient_region_code
+                        JOIN directives d ON d.directive_id = o.directive_id),
+                    x AS (
+                        SELECT scope, directive_id, old_facet AS facet, -1 AS n FROM changed WHERE old_state <> 6
+                        UNION ALL
+                        SELECT scope, directive_id, new_facet, 1 FROM changed WHERE new_state <> 6)
+                    INSERT INTO directive_region_stats AS s (code, directive_id, facet, n)
+                    SELECT c.code, x.directive_id, x.facet, sum(x.n)
+                    FROM x CROSS JOIN LATERAL unnest(region_stats_codes(x.scope)) AS c(code)
+                    GROUP BY 1, 2, 3 HAVING sum(x.n) <> 0
+                    ON CONFLICT (code, directive_id, facet) DO UPDATE SET n = s.n + excluded.n;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER directive_receipts_stats_insert AFTER INSERT ON directive_receipts
+                REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION directive_region_stats_apply();
+            CREATE TRIGGER directive_receipts_stats_update AFTER UPDATE ON directive_receipts
+                REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION directive_region_stats_apply();
+            """),
     ];
 }

@@ -323,5 +323,146 @@ internal static class SqliteMigrations
             ) WITHOUT ROWID;
             CREATE INDEX ix_hub_record_requests_created ON hub_record_requests (created_us);
             """),
+        new(14, "region statistics: counters per region and grid, and of directive receipts, kept by triggers; a clear stat facet", $$"""
+            -- As on PostgreSQL (see there for what region_stats and stat_facet mean), with row
+            -- triggers: SQLite has no statement triggers, and its triggers run in-process.
+            ALTER TABLE entities ADD COLUMN stat_facet INTEGER NOT NULL DEFAULT 0;
+
+            CREATE TABLE region_stats (
+                code        TEXT    NOT NULL,
+                entity_type INTEGER NOT NULL,
+                facet       INTEGER NOT NULL,
+                n           INTEGER NOT NULL,
+                PRIMARY KEY (code, entity_type, facet)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE stats_state (
+                id        INTEGER PRIMARY KEY CHECK (id = 1),
+                facet_seq INTEGER NOT NULL
+            );
+            INSERT INTO stats_state (id, facet_seq) VALUES (1, 0);
+
+            CREATE TRIGGER region_stats_coverage_insert AFTER INSERT ON region_stats
+            WHEN {{CoverageCondition}}
+            BEGIN {{CoverageBody}} END;
+            CREATE TRIGGER region_stats_coverage_update AFTER UPDATE OF n ON region_stats
+            WHEN {{CoverageCondition}}
+            BEGIN {{CoverageBody}} END;
+
+            -- The records already stored (no lateral joins here: each scope's codes as pairs).
+            WITH d AS (
+                SELECT scope_code, entity_type, {{Facet("entity_type", "entity_key", "stat_facet")}} AS facet, count(*) AS n
+                FROM entities WHERE deleted = 0 AND entity_type IN {{CountedTypes}} GROUP BY 1, 2, 3),
+            s AS (SELECT DISTINCT scope_code FROM d),
+            pairs AS (
+                SELECT scope_code, substr(scope_code, 1, 2) || '0000000000' AS code FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 4) || '00000000' FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 6) || '000000' FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 9) || '000' FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 12) FROM s
+                UNION SELECT scope_code, scope_code FROM s)
+            INSERT INTO region_stats (code, entity_type, facet, n)
+            SELECT p.code, d.entity_type, d.facet, sum(d.n) FROM d JOIN pairs p ON p.scope_code = d.scope_code
+            GROUP BY 1, 2, 3;
+
+            CREATE TRIGGER entities_stats_insert AFTER INSERT ON entities
+            WHEN NEW.deleted = 0 AND NEW.entity_type IN {{CountedTypes}}
+            BEGIN {{Apply("NEW", "1")}} END;
+            CREATE TRIGGER entities_stats_update AFTER UPDATE OF scope_code, deleted, stat_facet ON entities
+            WHEN NEW.entity_type IN {{CountedTypes}}
+                AND (OLD.scope_code IS NOT NEW.scope_code OR OLD.deleted IS NOT NEW.deleted OR OLD.stat_facet IS NOT NEW.stat_facet)
+            BEGIN
+                {{Apply("OLD", "-1")}}
+                {{Apply("NEW", "1")}}
+            END;
+            CREATE TRIGGER entities_stats_delete AFTER DELETE ON entities
+            WHEN OLD.deleted = 0 AND OLD.entity_type IN {{CountedTypes}}
+            BEGIN {{Apply("OLD", "-1")}} END;
+
+            -- Directive compliance counters, as on PostgreSQL.
+            CREATE TABLE directive_region_stats (
+                code         TEXT    NOT NULL,
+                directive_id TEXT    NOT NULL,
+                facet        INTEGER NOT NULL,
+                n            INTEGER NOT NULL,
+                PRIMARY KEY (code, directive_id, facet)
+            ) WITHOUT ROWID;
+
+            WITH x AS (
+                SELECT r.recipient_region_code AS scope_code, r.directive_id, {{ReceiptFacet("r")}} AS facet, count(*) AS n
+                FROM directive_receipts r JOIN directives d ON d.directive_id = r.directive_id
+                WHERE r.state <> 6 GROUP BY 1, 2, 3),
+            s AS (SELECT DISTINCT scope_code FROM x),
+            pairs AS (
+                SELECT scope_code, substr(scope_code, 1, 2) || '0000000000' AS code FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 4) || '00000000' FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 6) || '000000' FROM s
+                UNION SELECT scope_code, substr(scope_code, 1, 9) || '000' FROM s
+                UNION SELECT scope_code, scope_code FROM s)
+            INSERT INTO directive_region_stats (code, directive_id, facet, n)
+            SELECT p.code, x.directive_id, x.facet, sum(x.n) FROM x JOIN pairs p ON p.scope_code = x.scope_code
+            GROUP BY 1, 2, 3;
+
+            CREATE TRIGGER directive_receipts_stats_insert AFTER INSERT ON directive_receipts
+            WHEN NEW.state <> 6
+            BEGIN {{ApplyReceipt("NEW", "1")}} END;
+            CREATE TRIGGER directive_receipts_stats_update AFTER UPDATE OF state, signed_us, completed_us ON directive_receipts
+            BEGIN
+                {{ApplyReceipt("OLD", "-1")}}
+                {{ApplyReceipt("NEW", "1")}}
+            END;
+            """),
     ];
+
+    // Migration 14's repeated SQL, written once. Types counted: regions, grids, workers, persons,
+    // households, cases (the figures StatsService serves).
+    private const string CountedTypes = "(1, 2, 3, 4, 5, 7)";
+
+    // The codes a record at `scope` counts under (as region_stats_codes on PostgreSQL): UNION
+    // keeps each once, so a county's own code is not counted again as its "township".
+    private static string Codes(string scope) =>
+        $"SELECT substr({scope}, 1, 2) || '0000000000' AS code UNION SELECT substr({scope}, 1, 4) || '00000000' " +
+        $"UNION SELECT substr({scope}, 1, 6) || '000000' UNION SELECT substr({scope}, 1, 9) || '000' " +
+        $"UNION SELECT substr({scope}, 1, 12) UNION SELECT {scope}";
+
+    // As region_stats_facet on PostgreSQL.
+    private static string Facet(string type, string key, string facet) =>
+        $"(CASE {type} WHEN 1 THEN CASE WHEN substr({key}, 3) = '0000000000' THEN 2 WHEN substr({key}, 5) = '00000000' THEN 3 " +
+        $"WHEN substr({key}, 7) = '000000' THEN 4 WHEN substr({key}, 10) = '000' THEN 5 ELSE 6 END " +
+        $"WHEN 2 THEN CASE WHEN substr({key}, 13, 3) >= '900' THEN 2 ELSE 1 END ELSE {facet} END)";
+
+    // Adds `delta` to every counter of the row `row` (NEW or OLD) unless it is a tombstone.
+    private static string Apply(string row, string delta) =>
+        $"INSERT INTO region_stats (code, entity_type, facet, n) " +
+        $"SELECT code, {row}.entity_type, {Facet(row + ".entity_type", row + ".entity_key", row + ".stat_facet")}, {delta} " +
+        $"FROM ({Codes(row + ".scope_code")}) WHERE {row}.deleted = 0 " +
+        "ON CONFLICT (code, entity_type, facet) DO UPDATE SET n = n + excluded.n;";
+
+    // As directive_receipt_facet on PostgreSQL; `d` is the receipt's directive.
+    private static string ReceiptFacet(string r) =>
+        $"((CASE WHEN {r}.signed_us IS NOT NULL THEN 1 ELSE 0 END) + (CASE WHEN {r}.completed_us IS NOT NULL THEN 2 ELSE 0 END) " +
+        $"+ (CASE WHEN {r}.signed_us <= d.sign_deadline_us THEN 4 ELSE 0 END) + (CASE WHEN {r}.completed_us <= d.completion_deadline_us THEN 8 ELSE 0 END))";
+
+    // Adds `delta` to the directive counters of the receipt `row` (NEW or OLD) unless it is withdrawn.
+    private static string ApplyReceipt(string row, string delta) =>
+        "INSERT INTO directive_region_stats (code, directive_id, facet, n) " +
+        $"SELECT a.code, {row}.directive_id, {ReceiptFacet(row)}, {delta} " +
+        $"FROM ({Codes(row + ".recipient_region_code")}) AS a JOIN directives d ON d.directive_id = {row}.directive_id " +
+        $"WHERE {row}.state <> 6 " +
+        "ON CONFLICT (code, directive_id, facet) DO UPDATE SET n = n + excluded.n;";
+
+    private const string CoverageCondition =
+        "((NEW.entity_type = 1 AND NEW.facet = 6) OR (NEW.entity_type = 2 AND NEW.facet = 1)) " +
+        "AND length(NEW.code) = 12 AND substr(NEW.code, 10) <> '000'";
+
+    // The village's coverage (exists and has a basic grid) against its facet-100 count: the
+    // difference goes to the village and each ancestor. The SELECT reads region_stats, which the
+    // INSERT writes: SQLite materialises it first, so the difference is taken once.
+    private static string CoverageBody =>
+        "INSERT INTO region_stats (code, entity_type, facet, n) " +
+        "SELECT a.code, 1, 100, d.delta FROM (" + Codes("NEW.code") + ") AS a, " +
+        "(SELECT (EXISTS (SELECT 1 FROM region_stats WHERE code = NEW.code AND entity_type = 1 AND facet = 6 AND n > 0) " +
+        "AND EXISTS (SELECT 1 FROM region_stats WHERE code = NEW.code AND entity_type = 2 AND facet = 1 AND n > 0)) " +
+        "- coalesce((SELECT n FROM region_stats WHERE code = NEW.code AND entity_type = 1 AND facet = 100), 0) AS delta) AS d " +
+        "WHERE d.delta <> 0 ON CONFLICT (code, entity_type, facet) DO UPDATE SET n = n + excluded.n;";
 }
