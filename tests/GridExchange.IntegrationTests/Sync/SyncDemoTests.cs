@@ -14,7 +14,7 @@ public sealed class SyncDemoTests(ITestOutputHelper output)
     [Fact]
     public async Task TheDemo_ConvergesAfterTheFaultsStop_AndExitsZero()
     {
-        // Built with the solution (dotnet test GridExchange.sln builds every project), Debug or Release.
+        // Built before this project (a ProjectReference without its assembly), Debug or Release.
         var program = new[] { "Debug", "Release" }
             .Select(c => Path.Combine(RepoPaths.Root, "src", "GridExchange.Demo", "bin", c, "net10.0", "GridExchange.Demo.dll"))
             .Where(File.Exists)
