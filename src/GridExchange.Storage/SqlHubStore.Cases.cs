@@ -269,24 +269,10 @@ public abstract partial class SqlHubStore
     }
 
     private async Task<HubRecordOutcome?> SeenHubRecordRequestAsync(
-        DbConnection connection, DbTransaction transaction, DirectiveRequest request, CancellationToken cancellationToken)
-    {
-        await using var seen = connection.CreateCommand();
-        seen.Transaction = transaction;
-        seen.CommandText = "SELECT request_hash, response FROM hub_record_requests WHERE peer_id = @caller AND request_id = @request";
-        AddParameter(seen, "caller", request.CallerId);
-        AddParameter(seen, "request", request.RequestId);
-        await using var reader = await seen.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-
-        var hash = (byte[])reader.GetValue(0);
-        return CryptographicOperations.FixedTimeEquals(hash, request.RequestHash)
-            ? new HubRecordOutcome(Protection.Unprotect((byte[])reader.GetValue(1), HubAnswerBinding(request)), Repeated: true, RequestIdReused: false)
-            : new HubRecordOutcome([], Repeated: false, RequestIdReused: true);
-    }
+        DbConnection connection, DbTransaction transaction, DirectiveRequest request, CancellationToken cancellationToken) =>
+        await FindStoredAnswerAsync(connection, transaction, "hub_record_requests", request, HubAnswerBinding(request), cancellationToken) is { } seen
+            ? new HubRecordOutcome(seen.Answer, Repeated: !seen.Reused, RequestIdReused: seen.Reused)
+            : null;
 
     // Answers carry names, phones and comments: encrypted like every payload, bound to the caller
     // and request id so one answer cannot be replayed as another's. Kept 24 hours (retention).

@@ -542,11 +542,22 @@ public abstract partial class SqlHubStore
     }
 
     private async Task<DirectiveWriteOutcome?> SeenDirectiveRequestAsync(
-        DbConnection connection, DbTransaction transaction, DirectiveRequest request, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, DirectiveRequest request, CancellationToken cancellationToken) =>
+        await FindStoredAnswerAsync(connection, transaction, "directive_requests", request, AnswerBinding(request), cancellationToken) is { } seen
+            ? new DirectiveWriteOutcome(seen.Answer, Repeated: !seen.Reused, RequestIdReused: seen.Reused)
+            : null;
+
+    /// <summary>
+    /// The earlier answer to <paramref name="request"/> kept in <paramref name="table"/>
+    /// (directive_requests, hub_record_requests), decrypted; <c>Reused</c> (and no answer) when
+    /// its request id came with a different request; null when the id is new.
+    /// </summary>
+    private async Task<(byte[] Answer, bool Reused)?> FindStoredAnswerAsync(
+        DbConnection connection, DbTransaction transaction, string table, DirectiveRequest request, PayloadBinding binding, CancellationToken cancellationToken)
     {
         await using var seen = connection.CreateCommand();
         seen.Transaction = transaction;
-        seen.CommandText = "SELECT request_hash, response FROM directive_requests WHERE peer_id = @caller AND request_id = @request";
+        seen.CommandText = $"SELECT request_hash, response FROM {table} WHERE peer_id = @caller AND request_id = @request";
         AddParameter(seen, "caller", request.CallerId);
         AddParameter(seen, "request", request.RequestId);
         await using var reader = await seen.ExecuteReaderAsync(cancellationToken);
@@ -557,8 +568,8 @@ public abstract partial class SqlHubStore
 
         var hash = (byte[])reader.GetValue(0);
         return CryptographicOperations.FixedTimeEquals(hash, request.RequestHash)
-            ? new DirectiveWriteOutcome(Protection.Unprotect((byte[])reader.GetValue(1), AnswerBinding(request)), Repeated: true, RequestIdReused: false)
-            : new DirectiveWriteOutcome([], Repeated: false, RequestIdReused: true);
+            ? (Protection.Unprotect((byte[])reader.GetValue(1), binding), false)
+            : ([], true);
     }
 
     private async Task StoreDirectiveAnswerAsync(

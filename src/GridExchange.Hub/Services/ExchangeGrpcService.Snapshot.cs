@@ -95,22 +95,7 @@ internal sealed partial class ExchangeGrpcService
                     var records = await view.ReadAsync(type, prefix, after, SnapshotReadPage, cancellation);
                     foreach (var record in records)
                     {
-                        var change = new Change
-                        {
-                            Sequence = record.Sequence,
-                            EntityType = record.Type,
-                            EntityKey = record.Key,
-                            RegionCode = record.ScopeCode,
-                            Operation = ChangeOperation.Upsert,
-                            EntityVersion = record.Version,
-                            SourceSystem = record.SourceSystem,
-                            CommittedAt = Timestamp.FromDateTimeOffset(record.CommittedAt),
-                        };
-                        change.SetStoredPayload(record.Type, record.Payload);
-                        if (redactFor is not null)
-                        {
-                            change = Redactor.RedactChange(change, redactFor.Grants);
-                        }
+                        var change = FeedChanges.OfSnapshot(record, redactFor);
 
                         var size = change.CalculateSize() + 8;
                         if (chunkBytes + size > ChunkRecordBytes)

@@ -1,5 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using GridExchange.Domain.Feed;
+using GridExchange.Domain.Privacy;
+using GridExchange.Domain.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
 
@@ -44,6 +46,27 @@ internal static class FeedChanges
         }
 
         return change;
+    }
+
+    /// <summary>
+    /// A snapshot record as the UPSERT change that sets it (ExportSnapshot chunks, sink reloads),
+    /// its stored payload attached, redacted for <paramref name="redactFor"/> when given.
+    /// </summary>
+    public static Change OfSnapshot(SnapshotRecord record, Caller? redactFor)
+    {
+        var change = new Change
+        {
+            Sequence = record.Sequence,
+            EntityType = record.Type,
+            EntityKey = record.Key,
+            RegionCode = record.ScopeCode,
+            Operation = ChangeOperation.Upsert,
+            EntityVersion = record.Version,
+            SourceSystem = record.SourceSystem,
+            CommittedAt = Timestamp.FromDateTimeOffset(record.CommittedAt),
+        };
+        change.SetStoredPayload(record.Type, record.Payload);
+        return redactFor is null ? change : Redactor.RedactChange(change, redactFor.Grants);
     }
 
     /// <summary>

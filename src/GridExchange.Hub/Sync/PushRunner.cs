@@ -259,22 +259,7 @@ internal sealed partial class PushRunner(
                     var records = await view.ReadAsync(type, prefix, after, SnapshotReadPage, cancellationToken);
                     foreach (var record in records)
                     {
-                        var change = new Change
-                        {
-                            Sequence = record.Sequence,
-                            EntityType = record.Type,
-                            EntityKey = record.Key,
-                            RegionCode = record.ScopeCode,
-                            Operation = ChangeOperation.Upsert,
-                            EntityVersion = record.Version,
-                            SourceSystem = record.SourceSystem,
-                            CommittedAt = Timestamp.FromDateTimeOffset(record.CommittedAt),
-                        };
-                        change.SetStoredPayload(record.Type, record.Payload);
-                        if (run.Redact)
-                        {
-                            change = Redactor.RedactChange(change, run.Caller.Grants);
-                        }
+                        var change = FeedChanges.OfSnapshot(record, run.Redact ? run.Caller : null);
 
                         var size = change.CalculateSize() + 8;
                         if (pending.Count > 0 && (pending.Count >= batchSize || bytes + size > MaxBatchBytes) && !await SendBatchAsync(end: false))
