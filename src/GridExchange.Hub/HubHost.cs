@@ -83,11 +83,13 @@ public static class HubHost
         builder.Services.AddSingleton<Sync.SyncRuntime>();
         builder.Services.AddSingleton<Sync.PullRunner>();
         builder.Services.AddSingleton<Sync.PushRunner>();
+        builder.Services.AddSingleton<Sync.DirectiveRunner>();
+        builder.Services.AddHostedService<Sync.LiveSync>();
         builder.Services.AddSingleton<Sync.SyncScheduler>();
         builder.Services.AddSingleton<Sync.SyncAdmin>();
         builder.Services.AddTransient(services => new Sync.SyncJob(
             services.GetRequiredService<IHubStore>(), services.GetRequiredService<Sync.PullRunner>(), services.GetRequiredService<Sync.PushRunner>(),
-            services.GetRequiredService<Sync.SyncLocks>(), services.GetRequiredService<Sync.SyncRuntime>(), services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<Sync.DirectiveRunner>(), services.GetRequiredService<Sync.SyncLocks>(), services.GetRequiredService<Sync.SyncRuntime>(), services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<Sync.SyncJob>>()));
         builder.Services.AddSingleton<FeedListener>();
         // TryAdd: a test may register its own (with a clock it controls) in `configure`.

@@ -200,8 +200,12 @@ public interface IHubStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<UndeliveredReceipt>> ListUndeliveredReceiptsAsync(string recipientPrefix, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Records that a receipt's directive reached its recipient's system (the first delivery counts).</summary>
-    Task MarkReceiptDeliveredAsync(string directiveId, string recipientRegionCode, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records that a directive reached the system of the recipients under
+    /// <paramref name="recipientPrefix"/> ("" for all): their receipts' first delivery (later ones
+    /// keep the first instant).
+    /// </summary>
+    Task MarkReceiptsDeliveredAsync(string directiveId, string recipientPrefix, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
     /// Commits one hub-managed case or service request write (<see cref="HubRecordWrite"/>:

@@ -367,17 +367,17 @@ public abstract partial class SqlHubStore
     }
 
     /// <inheritdoc />
-    public async Task MarkReceiptDeliveredAsync(string directiveId, string recipientRegionCode, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task MarkReceiptsDeliveredAsync(string directiveId, string recipientPrefix, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(recipientPrefix);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            UPDATE directive_receipts SET delivered_us = @at
-            WHERE directive_id = @id AND recipient_region_code = @recipient AND delivered_us IS NULL
+        command.CommandText = $"""
+            UPDATE directive_receipts AS r SET delivered_us = @at
+            WHERE r.directive_id = @id AND r.delivered_us IS NULL{RecipientRange(command, recipientPrefix)}
             """;
         AddParameter(command, "at", Micros(at));
         AddParameter(command, "id", directiveId);
-        AddParameter(command, "recipient", recipientRegionCode);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

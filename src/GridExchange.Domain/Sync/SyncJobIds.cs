@@ -23,12 +23,12 @@ public static class SyncJobIds
 
     /// <summary>
     /// The links the hub runs for <paramref name="peer"/>: PULL for a SOURCE with an endpoint,
-    /// PUSH for a SINK (which needs one). DIRECTIVES is not run by this release (governance issue).
+    /// PUSH and DIRECTIVES for a SINK (which needs one).
     /// </summary>
     public static IReadOnlyList<SyncDirection> LinksOf(Peer peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        var links = new List<SyncDirection>(2);
+        var links = new List<SyncDirection>(3);
         if (peer.Endpoint.Length == 0)
         {
             return links;
@@ -42,6 +42,7 @@ public static class SyncJobIds
         if (peer.Roles.Contains(PeerRole.Sink))
         {
             links.Add(SyncDirection.Push);
+            links.Add(SyncDirection.Directives);
         }
 
         return links;

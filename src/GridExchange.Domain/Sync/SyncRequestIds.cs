@@ -29,6 +29,14 @@ public static class SyncRequestIds
         "reload-" + Hash(reloadId, batchIndex.ToString(System.Globalization.CultureInfo.InvariantCulture), "", "");
 
     /// <summary>
+    /// The ReceiveDirective request id of a delivery: a hash of the peer and of what is delivered
+    /// (the directive and the receipts, overdue flags aside), so delivering the same state again
+    /// repeats the id and the sink recognises it.
+    /// </summary>
+    public static string ForDeliveredDirective(string peerId, ReadOnlySpan<byte> contentHash) =>
+        "directive-" + Hash(peerId, Convert.ToHexStringLower(contentHash), "", "");
+
+    /// <summary>
     /// The source_change_id of the DELETE the hub writes for a record a full export no longer
     /// contained: unique per export (its final checkpoint) and record, so a later export that
     /// deletes the same key again is not taken for a duplicate.

@@ -246,7 +246,7 @@ internal sealed class AdminGrpcService(
         var outcome = await store.WritePeerAsync(
             new PeerWrite(caller.PeerId, request.RequestId, context.Method, RequestHash(context.Method, request), request.PeerId, (current, _) =>
                 new PeerWritePlan(null, TokenSha256: null, RevokeOtherTokens: false,
-                    sync.Trigger(current, request.PeerId, request.Direction, request.FullResync, context.Method).ToByteArray())),
+                    sync.Trigger(current, request.PeerId, request.Direction, request.FullResync).ToByteArray())),
             context.CancellationToken);
         ThrowIfReused(outcome);
         var response = TriggerSyncResponse.Parser.ParseFrom(outcome.Response);

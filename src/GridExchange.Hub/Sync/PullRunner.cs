@@ -27,16 +27,25 @@ internal sealed partial class PullRunner(
 {
     private const int MaxCheckpointLength = 1024;
 
-    /// <summary>Pulls <paramref name="peer"/> until caught up, or until the run's time limit.</summary>
-    public async Task<LinkRunResult> RunAsync(Peer peer, bool fullResync, CancellationToken cancellationToken)
+    // The longest a followed stream may go without a message (a heartbeat), per the contract.
+    private static readonly TimeSpan FollowHeartbeat = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Pulls <paramref name="peer"/> until caught up, or until the run's time limit. With
+    /// <paramref name="follow"/> (live mode) the stream is opened with <c>follow</c> and kept open
+    /// for that long, applying changes as the peer sends them; reaching the end of that time is the
+    /// run's normal end.
+    /// </summary>
+    public async Task<LinkRunResult> RunAsync(Peer peer, bool fullResync, CancellationToken cancellationToken, TimeSpan? follow = null)
     {
         var sync = options.Value.Sync;
         var run = new PullRun(peer, new SourceJurisdiction(peer.Id, peer.RegionCode))
         {
             Checkpoint = fullResync ? "" : (await store.GetSourceCheckpointAsync(peer.Id, cancellationToken))?.Checkpoint ?? "",
+            Follow = follow is not null,
         };
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(sync.MaxRun);
+        limit.CancelAfter(follow is { } cycle && cycle < sync.MaxRun ? cycle : sync.MaxRun);
         var startedOver = fullResync;
         while (true)
         {
@@ -66,7 +75,12 @@ internal sealed partial class PullRunner(
             catch (Exception e) when (e is OperationCanceledException or TimeoutRejectedException
                 && limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                // The run's time limit: what is committed stays; the next run continues.
+                // The run's time limit (or a live cycle's end): what is committed stays; the next run continues.
+                if (run.Follow)
+                {
+                    return run.Result(caughtUp: run.CaughtUp);
+                }
+
                 LogRunLimit(peer.Id, run.Batches);
                 return run.Result(caughtUp: false);
             }
@@ -86,13 +100,15 @@ internal sealed partial class PullRunner(
         {
             var client = channels.ClientFor(run.Peer);
             using var call = client.ExportChanges(
-                new ExportChangesRequest { Checkpoint = from, MaxBatchSize = Math.Clamp(sync.PullBatchSize, 1, 1000), Follow = false },
+                new ExportChangesRequest { Checkpoint = from, MaxBatchSize = Math.Clamp(sync.PullBatchSize, 1, 1000), Follow = run.Follow },
                 channels.Headers(run.Peer.Id), deadline: null, idle.Token);
             var first = true;
             while (true)
             {
-                // The idle timer runs only while waiting for the peer, not while a batch commits.
-                idle.CancelAfter(sync.AttemptTimeout);
+                // The idle timer runs only while waiting for the peer, not while a batch commits. A
+                // followed stream is idle between changes: the peer sends a heartbeat at least every
+                // 30 seconds (the contract), so only a longer silence is a dead link.
+                idle.CancelAfter(run.Follow ? sync.AttemptTimeout + FollowHeartbeat : sync.AttemptTimeout);
                 if (!await call.ResponseStream.MoveNext(idle.Token))
                 {
                     return null;
@@ -108,7 +124,8 @@ internal sealed partial class PullRunner(
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var timeout = new TimeoutRejectedException($"No ExportChanges message within {sync.AttemptTimeout.TotalSeconds:0.#} s.");
+            var waited = run.Follow ? sync.AttemptTimeout + FollowHeartbeat : sync.AttemptTimeout;
+            var timeout = new TimeoutRejectedException($"No ExportChanges message within {waited.TotalSeconds:0.#} s.");
             return progressed ? timeout : throw timeout;
         }
         catch (Exception e) when (progressed && !cancellationToken.IsCancellationRequested && RpcFailures.IsTransient(e))
@@ -126,6 +143,7 @@ internal sealed partial class PullRunner(
         }
 
         run.Tracker.Observe(batch, streamFrom, firstOfStream);
+        run.CaughtUp = batch.CaughtUp;
         run.LagChanges = batch.CaughtUp ? 0 : batch.PendingCount;
         run.LagSeconds = batch.CaughtUp || batch.SourceTime is null
             ? 0
@@ -196,6 +214,12 @@ internal sealed partial class PullRunner(
         public ExportTracker Tracker { get; } = new();
 
         public required string Checkpoint { get; set; }
+
+        /// <summary>Live mode: the stream follows the peer's new changes.</summary>
+        public bool Follow { get; init; }
+
+        /// <summary>The last batch said the hub is up to date with the peer.</summary>
+        public bool CaughtUp { get; set; }
 
         public int Batches { get; set; }
 

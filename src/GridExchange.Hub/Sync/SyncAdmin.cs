@@ -15,15 +15,16 @@ namespace GridExchange.Hub.Sync;
 /// run: the same on every replica), the scheduler (running now on any replica: the link's lock;
 /// next scheduled run) and this replica's memory (the circuit breaker's state).
 /// </summary>
-internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLocks locks, PeerPipelines pipelines, PushRunner push)
+internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLocks locks, PeerPipelines pipelines, PushRunner push,
+    DirectiveRunner directives)
 {
     /// <summary>
     /// The plan of a TriggerSync for <paramref name="current"/> (run inside the registry's write
     /// transaction, so the answer is stored with the request id): enqueues a run unless every
     /// requested link is running already.
     /// </summary>
-    /// <exception cref="RpcException">NOT_FOUND; FAILED_PRECONDITION PEER_DISABLED or ROLE_NOT_GRANTED; UNIMPLEMENTED for DIRECTIVES.</exception>
-    public TriggerSyncResponse Trigger(Peer? current, string peerId, SyncDirection direction, bool fullResync, string method)
+    /// <exception cref="RpcException">NOT_FOUND; FAILED_PRECONDITION PEER_DISABLED or ROLE_NOT_GRANTED.</exception>
+    public TriggerSyncResponse Trigger(Peer? current, string peerId, SyncDirection direction, bool fullResync)
     {
         if (current is null)
         {
@@ -36,18 +37,13 @@ internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLo
                 $"Peer '{peerId}' is disabled: enable it with UpdatePeer before syncing it.", new Dictionary<string, string> { ["peer_id"] = peerId });
         }
 
-        if (direction == SyncDirection.Directives)
-        {
-            throw RpcErrors.NotYetAvailable(method, "Directive delivery (SYNC_DIRECTION_DIRECTIVES) arrives with the governance-workflows issue.", "direction");
-        }
-
         var links = SyncJobIds.LinksOf(current);
         IReadOnlyList<SyncDirection> wanted = direction == SyncDirection.Unspecified ? links : [direction];
         if (wanted.Count == 0 || wanted.Any(l => !links.Contains(l)))
         {
             throw RpcErrors.Status(StatusCode.FailedPrecondition, ErrorReasons.RoleNotGranted,
                 $"Peer '{peerId}' has no {(direction == SyncDirection.Unspecified ? "sync" : direction.ToString().ToUpperInvariant())} link: "
-                + "PULL needs role SOURCE and an endpoint, PUSH role SINK and an endpoint.",
+                + "PULL needs role SOURCE and an endpoint, PUSH and DIRECTIVES role SINK and an endpoint.",
                 new Dictionary<string, string> { ["peer_id"] = peerId, ["field"] = "direction" });
         }
 
@@ -71,14 +67,7 @@ internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLo
             CircuitState = pipelines.CircuitOf(peer.Id),
         };
 
-        var links = SyncJobIds.LinksOf(peer).ToList();
-        if (peer.Roles.Contains(PeerRole.Sink))
-        {
-            // A SINK has a DIRECTIVES link by contract; this release does not run it (governance issue).
-            links.Add(SyncDirection.Directives);
-        }
-
-        foreach (var link in links)
+        foreach (var link in SyncJobIds.LinksOf(peer))
         {
             var state = await syncStore.GetSyncLinkAsync(peer.Id, link, cancellationToken);
             var entry = new PeerLinkStatus { Direction = link };
@@ -107,12 +96,17 @@ internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLo
                 entry.LagChanges = lag;
                 entry.LagSeconds = seconds;
             }
-
-            if (link != SyncDirection.Directives)
+            else if (link == SyncDirection.Directives && peer.Enabled)
             {
-                entry.Running = locks.Probe(SyncJobIds.For(peer.Id, link)).Running;
-                entry.NextRunAt = Time(scheduler.NextRunOf(peer.Id, link));
+                // Counted now from the log: directives with a receipt change in the jurisdiction after the position.
+                var (lag, seconds) = await directives.LagAsync(peer, entry.Position, cancellationToken);
+                entry.LagChanges = lag;
+                entry.LagSeconds = seconds;
             }
+
+            entry.Running = locks.Probe(SyncJobIds.For(peer.Id, link)).Running;
+            entry.LiveConnected = peer.SyncMode == SyncMode.Live && locks.IsLive(SyncJobIds.For(peer.Id, link));
+            entry.NextRunAt = Time(scheduler.NextRunOf(peer.Id, link));
 
             status.Links.Add(entry);
         }

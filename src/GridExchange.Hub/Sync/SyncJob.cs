@@ -9,7 +9,8 @@ namespace GridExchange.Hub.Sync;
 
 /// <summary>
 /// One sync run of a peer (a Hangfire job: the recurring <c>sync:pull:{peerId}</c> or
-/// <c>sync:push:{peerId}</c>, or one TriggerSync enqueued). Takes ids, not objects, and reads the
+/// <c>sync:push:{peerId}</c>,
+/// <c>sync:directives:{peerId}</c>, or one TriggerSync enqueued). Takes ids, not objects, and reads the
 /// peer afresh, so a peer disabled or changed since the job was scheduled is seen. Each link runs
 /// under its distributed lock: when another run holds it (on any replica) this one gives up
 /// quietly and succeeds. A peer's failure is the run's result, not the job's: it is recorded in
@@ -25,16 +26,18 @@ public sealed partial class SyncJob
     private readonly IHubStore _store;
     private readonly PullRunner _pull;
     private readonly PushRunner _push;
+    private readonly DirectiveRunner _directives;
     private readonly SyncLocks _locks;
     private readonly SyncRuntime _runtime;
     private readonly TimeProvider _clock;
     private readonly ILogger<SyncJob> _logger;
 
-    internal SyncJob(IHubStore store, PullRunner pull, PushRunner push, SyncLocks locks, SyncRuntime runtime, TimeProvider clock, ILogger<SyncJob> logger)
+    internal SyncJob(IHubStore store, PullRunner pull, PushRunner push, DirectiveRunner directives, SyncLocks locks, SyncRuntime runtime, TimeProvider clock, ILogger<SyncJob> logger)
     {
         _store = store;
         _pull = pull;
         _push = push;
+        _directives = directives;
         _locks = locks;
         _runtime = runtime;
         _clock = clock;
@@ -43,8 +46,8 @@ public sealed partial class SyncJob
 
     /// <summary>Runs the peer's <paramref name="direction"/> link (unset: every link its roles give it).</summary>
     /// <param name="peerId">The peer.</param>
-    /// <param name="direction">PULL, PUSH, or unset for all.</param>
-    /// <param name="fullResync">Start over: a full export (PULL), a reload (PUSH).</param>
+    /// <param name="direction">PULL, PUSH, DIRECTIVES, or unset for all.</param>
+    /// <param name="fullResync">Start over: a full export (PULL), a reload (PUSH), every directive of the jurisdiction again (DIRECTIVES).</param>
     /// <param name="context">Hangfire's context (its job id names the run); null outside Hangfire.</param>
     /// <param name="cancellationToken">Hangfire's shutdown token.</param>
     [JobDisplayName("sync {1} {0}")]
@@ -81,6 +84,23 @@ public sealed partial class SyncJob
             return;
         }
 
+        await ExecuteLinkAsync(peer, link, fullResync, runId, follow: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs one link of <paramref name="peer"/> and records the outcome in its state (GetPeerStatus)
+    /// — the caller holds the link's lock. A peer's failure is recorded and logged, not thrown.
+    /// </summary>
+    /// <param name="peer">The peer, as read for this run.</param>
+    /// <param name="link">PULL, PUSH or DIRECTIVES.</param>
+    /// <param name="fullResync">Start over (see <see cref="RunAsync"/>).</param>
+    /// <param name="runId">Names the run in logs and the lock.</param>
+    /// <param name="follow">Live mode, PULL: follow the peer's stream for this long.</param>
+    /// <param name="cancellationToken">Ends the run.</param>
+    /// <returns>True when the run succeeded.</returns>
+    internal async Task<bool> ExecuteLinkAsync(Peer peer, SyncDirection link, bool fullResync, string runId, TimeSpan? follow, CancellationToken cancellationToken)
+    {
+        var name = SyncJobIds.For(peer.Id, link);
         var syncStore = (ISyncStore)_store;
         var started = _clock.GetUtcNow();
         var state = await syncStore.GetSyncLinkAsync(peer.Id, link, cancellationToken) ?? SyncLinkState.New(peer.Id, link);
@@ -89,9 +109,12 @@ public sealed partial class SyncJob
         var watch = Stopwatch.StartNew();
         try
         {
-            var result = link == SyncDirection.Pull
-                ? await _pull.RunAsync(peer, fullResync, cancellationToken)
-                : await _push.RunAsync(peer, fullResync, cancellationToken);
+            var result = link switch
+            {
+                SyncDirection.Pull => await _pull.RunAsync(peer, fullResync, cancellationToken, follow),
+                SyncDirection.Push => await _push.RunAsync(peer, fullResync, cancellationToken),
+                _ => await _directives.RunAsync(peer, fullResync, cancellationToken),
+            };
             // Re-read: the push link stores its acked cursor as it goes.
             state = await syncStore.GetSyncLinkAsync(peer.Id, link, cancellationToken) ?? state;
             await syncStore.SaveSyncLinkAsync(state with
@@ -106,8 +129,14 @@ public sealed partial class SyncJob
                 LagSeconds = result.LagSeconds,
             }, cancellationToken);
             _runtime.Finished(peer.Id, link, result, null);
+            if (result.Batches == 0 && follow is not null)
+            {
+                return true;
+            }
+
             LogDone(name, result.Batches, result.Applied, result.Duplicates, result.Stale, result.Rejected, result.Deleted, result.Reloads, result.Resumes,
                 result.CaughtUp, watch.ElapsedMilliseconds);
+            return true;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not (OutOfMemoryException or InvalidOperationException))
         {
@@ -125,6 +154,7 @@ public sealed partial class SyncJob
             }, CancellationToken.None);
             _runtime.Finished(peer.Id, link, null, error);
             LogFailed(name, error, watch.ElapsedMilliseconds);
+            return false;
         }
         finally
         {

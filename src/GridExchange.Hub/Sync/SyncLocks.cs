@@ -66,7 +66,38 @@ internal sealed class SyncLocks(JobStorage storage)
         }
     }
 
+    /// <summary>
+    /// Notes that this replica keeps <paramref name="name"/> live (live mode) as of now; the note
+    /// counts for <paramref name="validFor"/>, so a replica that died stops counting by itself.
+    /// </summary>
+    public void MarkLive(string name, string replica, TimeSpan validFor)
+    {
+        using var connection = storage.GetConnection();
+        var until = DateTimeOffset.UtcNow.Add(validFor).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        connection.SetRangeInHash(LiveHash(name), [new KeyValuePair<string, string>("replica", replica), new KeyValuePair<string, string>("until", until)]);
+    }
+
+    /// <summary>Withdraws this replica's live note of <paramref name="name"/> (its live link closed).</summary>
+    public void ClearLive(string name)
+    {
+        using var connection = storage.GetConnection();
+        using var transaction = connection.CreateWriteTransaction();
+        transaction.RemoveHash(LiveHash(name));
+        transaction.Commit();
+    }
+
+    /// <summary>Whether some replica keeps <paramref name="name"/> live now.</summary>
+    public bool IsLive(string name)
+    {
+        using var connection = storage.GetConnection();
+        var entries = connection.GetAllEntriesFromHash(LiveHash(name));
+        return entries is not null && entries.TryGetValue("until", out var until)
+            && long.TryParse(until, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    }
+
     private static string LockName(string name) => "gridexchange:" + name;
+
+    private static string LiveHash(string name) => "gridexchange:live:" + name;
 
     private static string RunHash(string name) => "gridexchange:run:" + name;
 

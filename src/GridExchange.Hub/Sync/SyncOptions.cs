@@ -74,6 +74,17 @@ public sealed class SyncOptions
     /// </summary>
     public int MaxResumesPerRun { get; set; } = 200;
 
+    /// <summary>
+    /// Live mode (<c>SYNC_MODE_LIVE</c>): how long one live cycle of a link lasts, in milliseconds —
+    /// a followed ExportChanges stream is reopened after it, a sink's link re-reads the log at least
+    /// that often. Each cycle holds the link's lock and records its outcome, so it stays well under
+    /// the lock's expiry.
+    /// </summary>
+    public int LiveCycleMs { get; set; } = 60_000;
+
+    /// <summary>Live mode: how often each replica looks for live links no replica keeps open, in milliseconds.</summary>
+    public int LiveScanMs { get; set; } = 5_000;
+
     /// <summary>How often the recurring jobs are reconciled with the registry besides start-up and AdminService changes (cron, UTC+8).</summary>
     public string ReconcileSchedule { get; set; } = "*/5 * * * *";
 
@@ -82,6 +93,10 @@ public sealed class SyncOptions
     internal TimeSpan TotalTimeout => TimeSpan.FromMilliseconds(Math.Max(1, TotalTimeoutMs));
 
     internal TimeSpan MaxRun => TimeSpan.FromMilliseconds(Math.Max(1, MaxRunMs));
+
+    internal TimeSpan LiveCycle => TimeSpan.FromMilliseconds(Math.Max(100, LiveCycleMs));
+
+    internal TimeSpan LiveScan => TimeSpan.FromMilliseconds(Math.Max(50, LiveScanMs));
 
     /// <summary>The token for <paramref name="peerId"/>, or empty.</summary>
     internal string TokenFor(string peerId) => PeerTokens.TryGetValue(peerId, out var token) ? token : PeerToken;

@@ -69,6 +69,9 @@ public sealed class CitySink : IAsyncDisposable
                     directive_id TEXT PRIMARY KEY, version INTEGER NOT NULL, payload BLOB NOT NULL,
                     receipts INTEGER NOT NULL, local_reference TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS directive_deliveries (request_id TEXT PRIMARY KEY, local_reference TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS directive_receipts (
+                    directive_id TEXT NOT NULL, recipient_region_code TEXT NOT NULL, version INTEGER NOT NULL, payload BLOB NOT NULL,
+                    PRIMARY KEY (directive_id, recipient_region_code));
                 """, cancellationToken);
             if (seedDirectory is not null && await sink.ScalarAsync("SELECT COUNT(*) FROM records", cancellationToken) == 0)
             {
@@ -107,8 +110,8 @@ public sealed class CitySink : IAsyncDisposable
 
     /// <summary>
     /// Records a delivered directive: a repeated delivery (same request id) changes nothing and
-    /// gets the same answer; a newer version of a known directive replaces the older; the local
-    /// reference is assigned once per directive.
+    /// gets the same answer; a newer version of a known directive replaces the older, and so does a
+    /// newer version of each receipt; the local reference is assigned once per directive.
     /// </summary>
     public async Task<ReceiveDirectiveResponse> ReceiveDirectiveAsync(ReceiveDirectiveRequest request, CancellationToken cancellationToken)
     {
@@ -136,6 +139,15 @@ public sealed class CitySink : IAsyncDisposable
             {
                 await ExecuteAsync(tx, "UPDATE directives SET version = @b, payload = @c, receipts = @d WHERE directive_id = @a AND version < @b", cancellationToken,
                     id, request.Directive.Meta.Version, request.Directive.ToByteArray(), request.Receipts.Count);
+            }
+
+            foreach (var receipt in request.Receipts)
+            {
+                await ExecuteAsync(tx, """
+                    INSERT INTO directive_receipts VALUES (@a, @b, @c, @d)
+                    ON CONFLICT (directive_id, recipient_region_code) DO UPDATE SET version = excluded.version, payload = excluded.payload
+                    WHERE excluded.version > directive_receipts.version
+                    """, cancellationToken, id, receipt.RecipientRegionCode, receipt.Meta?.Version ?? 0, receipt.ToByteArray());
             }
 
             await ExecuteAsync(tx, "INSERT INTO directive_deliveries VALUES (@a, @b)", cancellationToken, request.RequestId, reference);
@@ -192,6 +204,46 @@ public sealed class CitySink : IAsyncDisposable
                 byType.ToDictionary(p => p.Key, p => (long)p.Value.Count),
                 byType.ToDictionary(p => p.Key, p => DigestTree.Build(RegionCode, _region.Prefix.Length, p.Value).Hash),
                 await ScalarAsync("SELECT COUNT(*) FROM directives", cancellationToken));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The directives held, by id, each with its receipts in recipient order and local reference; and how many deliveries were taken (repeats not counted).</summary>
+    public async Task<(IReadOnlyList<HeldDirective> Directives, long Deliveries)> GetDirectivesAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var receipts = new Dictionary<string, List<DirectiveReceipt>>(StringComparer.Ordinal);
+            await using (var command = Command(null, "SELECT directive_id, payload FROM directive_receipts ORDER BY directive_id, recipient_region_code"))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (!receipts.TryGetValue(reader.GetString(0), out var list))
+                    {
+                        receipts[reader.GetString(0)] = list = [];
+                    }
+
+                    list.Add(DirectiveReceipt.Parser.ParseFrom((byte[])reader.GetValue(1)));
+                }
+            }
+
+            var directives = new List<HeldDirective>();
+            await using (var command = Command(null, "SELECT directive_id, payload, local_reference FROM directives ORDER BY directive_id"))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    directives.Add(new HeldDirective(Directive.Parser.ParseFrom((byte[])reader.GetValue(1)),
+                        receipts.TryGetValue(reader.GetString(0), out var held) ? held : [], reader.GetString(2)));
+                }
+            }
+
+            return (directives, await ScalarAsync("SELECT COUNT(*) FROM directive_deliveries", cancellationToken));
         }
         finally
         {
@@ -385,3 +437,9 @@ public sealed class CitySink : IAsyncDisposable
     // The sink's position: the hub cursor it holds and the reload it is in (or last finished).
     private sealed record Position(string Cursor, string ReloadId, long BatchIndex, bool ReloadOpen);
 }
+
+/// <summary>A directive as a city sink holds it.</summary>
+/// <param name="Directive">The directive, as last delivered in a newer version.</param>
+/// <param name="Receipts">The receipts of the sink's jurisdiction, each as last delivered in a newer version.</param>
+/// <param name="LocalReference">The sink's own reference, assigned at the first delivery.</param>
+public sealed record HeldDirective(Directive Directive, IReadOnlyList<DirectiveReceipt> Receipts, string LocalReference);

@@ -594,7 +594,7 @@ public abstract class DirectiveServiceTests(DirectiveHubFixture fixture)
         var undelivered = await Hub.Services.GetRequiredService<IHubStore>().ListUndeliveredReceiptsAsync("370611", 10_000, CancellationToken.None);
         Assert.Contains(undelivered, u => u.Directive.Meta.Id == d.Meta.Id && u.Receipt.RecipientRegionCode == Fushan);
         Assert.DoesNotContain(undelivered, u => !u.Receipt.RecipientRegionCode.StartsWith("370611", StringComparison.Ordinal));
-        await Hub.Services.GetRequiredService<IHubStore>().MarkReceiptDeliveredAsync(d.Meta.Id, Fushan, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Hub.Services.GetRequiredService<IHubStore>().MarkReceiptsDeliveredAsync(d.Meta.Id, "370611", DateTimeOffset.UtcNow, CancellationToken.None);
         Assert.DoesNotContain(await Hub.Services.GetRequiredService<IHubStore>().ListUndeliveredReceiptsAsync("370611", 10_000, CancellationToken.None),
             u => u.Directive.Meta.Id == d.Meta.Id);
 

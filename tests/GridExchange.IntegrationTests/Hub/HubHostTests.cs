@@ -84,19 +84,6 @@ public sealed class HubHostTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task NotYetBuiltPart_IsUnimplementedWithReason()
-    {
-        // Every RPC of the v1 contract is served now; what is not built yet inside one answers
-        // the same way: directive delivery to sink peers (the sync engine's DIRECTIVES link).
-        var admin = new AdminService.AdminServiceClient(_hub!.Channel);
-        await ErrorAssert.ThrowsAsync(
-            () => admin.TriggerSyncAsync(
-                new TriggerSyncRequest { RequestId = "hosttest-directives", PeerId = "county-370602", Direction = SyncDirection.Directives },
-                TestPeers.As("hub-admin"), Calls.Deadline()).ResponseAsync,
-            StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
-    }
-
-    [Fact]
     public async Task Restart_SameDatabase_KeepsDataAndDoesNotReloadTheSample()
     {
         var store = (await SampleTruth.GetAsync()).Grids.Count;

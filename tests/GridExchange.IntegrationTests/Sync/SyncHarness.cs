@@ -116,8 +116,8 @@ public sealed class SyncHarness : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Registers <paramref name="host"/> as a peer of the hub with <paramref name="id"/>; no schedule unless given (TriggerSync only).</summary>
-    public async Task<Peer> RegisterAsync(string id, SimulatorHost host, string schedule = "", IEnumerable<DataClass>? classes = null)
+    /// <summary>Registers <paramref name="host"/> as a peer of the hub with <paramref name="id"/>; no schedule unless given (TriggerSync only), scheduled unless live.</summary>
+    public async Task<Peer> RegisterAsync(string id, SimulatorHost host, string schedule = "", IEnumerable<DataClass>? classes = null, SyncMode mode = SyncMode.Scheduled)
     {
         var source = host.Options.Role == PeerRoleKind.Source;
         var peer = new Peer
@@ -130,6 +130,7 @@ public sealed class SyncHarness : IAsyncDisposable
             Roles = { source ? PeerRole.Source : PeerRole.Sink },
             DataClasses = { classes ?? [DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4] },
             Schedule = schedule,
+            SyncMode = mode,
             Enabled = true,
         };
         var response = await Admin.RegisterPeerAsync(new RegisterPeerRequest { RequestId = Guid.NewGuid().ToString("N"), Peer = peer }, deadline: Calls.Deadline());

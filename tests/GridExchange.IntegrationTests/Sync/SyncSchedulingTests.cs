@@ -75,12 +75,13 @@ public abstract class SyncSchedulingTests(bool postgres)
         }
 
         var jobs = Jobs();
-        Assert.Equal(["sync:pull:sim-370602", "sync:push:sim-3706"], jobs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["sync:directives:sim-3706", "sync:pull:sim-370602", "sync:push:sim-3706"], jobs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("0 * * * *", jobs["sync:directives:sim-3706"].Cron);
         Assert.Equal("*/5 * * * *", jobs["sync:pull:sim-370602"].Cron);
         Assert.Equal("Asia/Shanghai", jobs["sync:pull:sim-370602"].TimeZoneId);
         var status = await harness.StatusAsync("sim-3706");
         Assert.Equal([SyncDirection.Push, SyncDirection.Directives], status.Links.Select(l => l.Direction));
-        Assert.NotNull(status.Links[0].NextRunAt);
+        Assert.All(status.Links, l => Assert.NotNull(l.NextRunAt));
 
         // A new schedule is taken over; disabling removes the job; an empty schedule means TriggerSync only.
         await UpdateAsync(harness, new Peer { Id = "sim-370602", Schedule = "*/10 * * * *" }, "schedule");
@@ -88,7 +89,7 @@ public abstract class SyncSchedulingTests(bool postgres)
         await UpdateAsync(harness, new Peer { Id = "sim-370602", Enabled = false }, "enabled");
         await UpdateAsync(harness, new Peer { Id = "sim-3706", Schedule = "" }, "schedule");
         Assert.Empty(Jobs());
-        Assert.Null((await harness.StatusAsync("sim-3706")).Links[0].NextRunAt);
+        Assert.All((await harness.StatusAsync("sim-3706")).Links, l => Assert.Null(l.NextRunAt));
         Assert.False((await harness.StatusAsync("sim-370602")).Enabled);
     }
 
@@ -159,7 +160,7 @@ public abstract class SyncSchedulingTests(bool postgres)
         await ErrorAssert.ThrowsAsync(() => harness.StatusAsync("no-such-peer"), StatusCode.NotFound, "NOT_FOUND");
         await ErrorAssert.ThrowsAsync(() => harness.StatusAsync("Bad Id!"), StatusCode.InvalidArgument, "INVALID_FORMAT");
         await ErrorAssert.ThrowsAsync(() => harness.TriggerAsync("sim-370602", SyncDirection.Push), StatusCode.FailedPrecondition, "ROLE_NOT_GRANTED");
-        await ErrorAssert.ThrowsAsync(() => harness.TriggerAsync("sim-3706", SyncDirection.Directives), StatusCode.Unimplemented, "NOT_YET_AVAILABLE");
+        await ErrorAssert.ThrowsAsync(() => harness.TriggerAsync("sim-370602", SyncDirection.Directives), StatusCode.FailedPrecondition, "ROLE_NOT_GRANTED");
         await ErrorAssert.ThrowsAsync(() => harness.TriggerAsync("test-province"), StatusCode.FailedPrecondition, "ROLE_NOT_GRANTED");
         await UpdateAsync(harness, new Peer { Id = "sim-370602", Enabled = false }, "enabled");
         await ErrorAssert.ThrowsAsync(() => harness.TriggerAsync("sim-370602"), StatusCode.FailedPrecondition, "PEER_DISABLED");

@@ -80,7 +80,7 @@ public sealed class SyncDecisionTests
     public void LinksOf_FollowRolesAndEndpoint()
     {
         var peer = new Peer { Id = "p-1", Endpoint = "http://127.0.0.1:1", Roles = { PeerRole.Source, PeerRole.Sink, PeerRole.Consumer } };
-        Assert.Equal([SyncDirection.Pull, SyncDirection.Push], SyncJobIds.LinksOf(peer));
+        Assert.Equal([SyncDirection.Pull, SyncDirection.Push, SyncDirection.Directives], SyncJobIds.LinksOf(peer));
         Assert.Empty(SyncJobIds.LinksOf(new Peer { Id = "p-2", Roles = { PeerRole.Source } }));
         Assert.Equal("sync:pull:p-1", SyncJobIds.For("p-1", SyncDirection.Pull));
         Assert.Equal("sync:push:p-1", SyncJobIds.For("p-1", SyncDirection.Push));
