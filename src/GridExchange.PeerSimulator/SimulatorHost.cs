@@ -31,8 +31,9 @@ public sealed class SimulatorHost : IAsyncDisposable
     private readonly string? _temporaryDirectory;
 
     private SimulatorHost(WebApplication app, SimulatorOptions options, FaultPolicy faults, CountySource? source, CitySink? sink,
-        GeneratorService? generator, Uri address, Uri? adminAddress, string? temporaryDirectory)
+        GeneratorService? generator, Uri address, Uri? adminAddress, string? temporaryDirectory, CallGauge exports)
     {
+        ExportStreams = exports;
         _app = app;
         Options = options;
         Faults = faults;
@@ -52,6 +53,9 @@ public sealed class SimulatorHost : IAsyncDisposable
 
     /// <summary>Where the admin endpoint listens; null when off.</summary>
     public Uri? AdminAddress { get; }
+
+    /// <summary>The ExportChanges streams being served (role source): how many now, the most at once, how many in all.</summary>
+    public CallGauge ExportStreams { get; }
 
     /// <summary>The faults in force; <see cref="FaultPolicy.Update"/> changes them at run time.</summary>
     public FaultPolicy Faults { get; }
@@ -122,7 +126,8 @@ public sealed class SimulatorHost : IAsyncDisposable
             builder.Services.AddSingleton(runtime);
             builder.Services.AddSingleton<BearerTokenInterceptor>();
             builder.Services.AddSingleton<FaultInterceptor>();
-            builder.Services.AddSingleton(_ => new PeerGrpcService(options, source, sink));
+            var exports = new CallGauge();
+            builder.Services.AddSingleton(_ => new PeerGrpcService(options, source, sink, exports));
             builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
             GeneratorService? generator = null;
             if (source is not null)
@@ -149,7 +154,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             runtime.AdminPort = adminListener?.IPEndPoint?.Port ?? -1;
             var address = new Uri($"http://127.0.0.1:{grpcListener!.IPEndPoint!.Port}");
             var admin = adminListener is null ? null : new Uri($"http://127.0.0.1:{adminListener.IPEndPoint!.Port}");
-            return new SimulatorHost(app, options, faults, source, sink, generator, address, admin, temporary);
+            return new SimulatorHost(app, options, faults, source, sink, generator, address, admin, temporary, exports);
         }
         catch
         {

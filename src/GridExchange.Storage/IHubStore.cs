@@ -119,10 +119,10 @@ public interface IHubStore : IAsyncDisposable
 
     /// <summary>
     /// The maintained counters and the directive-receipt counts of each of <paramref name="codes"/>
-    /// (12-digit region or 15-digit grid codes), as of one consistent read. Classifies the
-    /// records changed since the last call first (their clear stat facet, from the payload), so
-    /// the figures follow the feed head. Never counts records: reads counters by key and receipts
-    /// by an index range.
+    /// (12-digit region or 15-digit grid codes), as of one consistent read. Every write keeps the
+    /// counters, so the figures follow the feed head; on a store upgraded from a hub that wrote
+    /// records without their clear stat facet, those are classified from their payload first, in
+    /// bounded steps. Never counts records: reads counters by key and receipts by an index range.
     /// </summary>
     Task<IReadOnlyDictionary<string, RegionFigures>> ReadRegionFiguresAsync(
         IReadOnlyList<string> codes, DateTimeOffset now, CancellationToken cancellationToken);

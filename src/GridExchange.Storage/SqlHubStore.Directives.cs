@@ -7,6 +7,7 @@ using Google.Protobuf.WellKnownTypes;
 using GridExchange.Domain.Codes;
 using GridExchange.Domain.Ingest;
 using GridExchange.Domain.Lifecycle;
+using GridExchange.Domain.Stats;
 using GridExchange.Storage.Protection;
 using GridExchange.V1;
 
@@ -645,14 +646,13 @@ public abstract partial class SqlHubStore
             var planned = new PlannedChange(i, change, PlanStatus.Applied, null, null, 0, region, null, "", OwnerChanged: false);
             var payload = EntityRecords.PayloadOf(change)!;
             var updatedAt = (change.Directive?.Meta ?? change.DirectiveReceipt?.Meta ?? change.CaseRecord?.Meta ?? change.ServiceRequest?.Meta)?.UpdatedAt?.ToDateTimeOffset() ?? now;
-            rows.Add(new AppliedChange(sequence, planned, now, updatedAt, payload.ToByteArray(), null));
+            rows.Add(new AppliedChange(sequence, planned, now, updatedAt, payload.ToByteArray(), null, StatFacets.Of(change.EntityType, payload)));
         }
 
         await WriteAppliedAsync(connection, transaction, rows, stored, cancellationToken);
         await using var finish = connection.CreateCommand();
         finish.Transaction = transaction;
-        finish.CommandText = "UPDATE feed_head SET last_seq = @seq, last_committed_at = @at WHERE id = 1;\n" + BeforeCommitSql(finish, sequence);
-        AddParameter(finish, "seq", sequence);
+        finish.CommandText = MoveHeadSql(finish, head.LastSequence, sequence) + BeforeCommitSql(finish, sequence);
         AddParameter(finish, "at", ToDbInstant(now));
         await finish.ExecuteNonQueryAsync(cancellationToken);
         return sequence;

@@ -3,6 +3,7 @@ using System.Globalization;
 using Google.Protobuf;
 using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
+using GridExchange.Domain.Stats;
 using GridExchange.Storage.Protection;
 using GridExchange.V1;
 
@@ -154,7 +155,8 @@ public abstract partial class SqlHubStore
             sequence++;
             sequences[planned.Index] = sequence;
             var record = prepared[planned.Index];
-            rows.Add(new AppliedChange(sequence, planned, now, EntityRecords.UpdatedAtOf(planned.Change) ?? now, record.Message, record.CitizenIdHash));
+            rows.Add(new AppliedChange(
+                sequence, planned, now, EntityRecords.UpdatedAtOf(planned.Change) ?? now, record.Message, record.CitizenIdHash, record.StatFacet));
         }
 
         if (rows.Count > 0)
@@ -173,8 +175,7 @@ public abstract partial class SqlHubStore
             var sql = new System.Text.StringBuilder();
             if (rows.Count > 0)
             {
-                sql.Append("UPDATE feed_head SET last_seq = @seq, last_committed_at = @at WHERE id = 1;\n");
-                AddParameter(finish, "seq", sequence);
+                sql.Append(MoveHeadSql(finish, head.LastSequence, sequence));
             }
 
             if (batch.SourceCheckpoint is not null)
@@ -213,6 +214,27 @@ public abstract partial class SqlHubStore
         }
 
         return new IngestOutcome(commit, null, false);
+    }
+
+    /// <summary>
+    /// The statements that end a write of the sequences after <paramref name="before"/> up to
+    /// <paramref name="last"/> (the caller adds <c>@at</c>, the commit time): the head moves, and
+    /// so does stats_state.facet_seq when it was level with the head. Every row of the write
+    /// carries its stat facet, so when the changes before it were classified (always, on a store
+    /// migrated before it held records) the changes up to <paramref name="last"/> are too, and
+    /// the statistics read finds nothing to catch up on, without taking a lock. It stays behind
+    /// only on a store with changes written without facets (by a hub before this one), for the
+    /// catch-up to classify (see <see cref="ReadRegionFiguresAsync"/>).
+    /// </summary>
+    private static string MoveHeadSql(DbCommand command, long before, long last)
+    {
+        AddParameter(command, "seq", last);
+        AddParameter(command, "before", before);
+        return """
+            UPDATE feed_head SET last_seq = @seq, last_committed_at = @at WHERE id = 1;
+            UPDATE stats_state SET facet_seq = @seq WHERE id = 1 AND facet_seq = @before;
+
+            """;
     }
 
     /// <inheritdoc />
@@ -303,7 +325,10 @@ public abstract partial class SqlHubStore
         return Convert.ToBoolean(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The serialised message of each UPSERT of <paramref name="changes"/> and the index hash of each person's citizen ID, by request index.</summary>
+    /// <summary>
+    /// The serialised message of each UPSERT of <paramref name="changes"/>, the index hash of each
+    /// person's citizen ID and each record's statistics facet, by request index.
+    /// </summary>
     private Dictionary<int, PreparedRecord> Prepare(IReadOnlyList<ValidChange> changes)
     {
         var prepared = new Dictionary<int, PreparedRecord>(changes.Count);
@@ -312,21 +337,22 @@ public abstract partial class SqlHubStore
             var change = valid.Change;
             if (change.Operation != ChangeOperation.Upsert)
             {
-                prepared[valid.Index] = new PreparedRecord(null, null);
+                prepared[valid.Index] = new PreparedRecord(null, null, StatFacets.Unclassified);
                 continue;
             }
 
             var hash = change.EntityType == EntityType.Person && change.Person is { CitizenId.Length: > 0 } person
                 ? Protection.HashCitizenId(person.CitizenId)
                 : null;
-            prepared[valid.Index] = new PreparedRecord(EntityRecords.PayloadOf(change)!.ToByteArray(), hash);
+            var payload = EntityRecords.PayloadOf(change)!;
+            prepared[valid.Index] = new PreparedRecord(payload.ToByteArray(), hash, StatFacets.Of(change.EntityType, payload));
         }
 
         return prepared;
     }
 
     /// <summary>What <see cref="Prepare"/> computes for one change.</summary>
-    private sealed record PreparedRecord(byte[]? Message, byte[]? CitizenIdHash);
+    private sealed record PreparedRecord(byte[]? Message, byte[]? CitizenIdHash, short StatFacet);
 
     /// <summary>One applied change, ready to write.</summary>
     /// <param name="Sequence">Its sequence.</param>
@@ -335,8 +361,15 @@ public abstract partial class SqlHubStore
     /// <param name="UpdatedAt">When the source changed the record (meta.updated_at, else the commit time).</param>
     /// <param name="Message">The serialised entity message (UPSERT), null for DELETE.</param>
     /// <param name="CitizenIdHash">The index hash of a person's citizen ID, null when it has none or for DELETE.</param>
+    /// <param name="StatFacet">
+    /// The record's statistics facet (<see cref="StatFacets.Of"/>: a grid worker's employment, a
+    /// case's open/overdue/colour; <see cref="StatFacets.Unclassified"/> for other types and for
+    /// DELETE), written to <c>entities.stat_facet</c> with the row, so that the region counters'
+    /// triggers count the record right away and no read has to decrypt it later.
+    /// </param>
     protected sealed record AppliedChange(
-        long Sequence, PlannedChange Planned, DateTimeOffset CommittedAt, DateTimeOffset UpdatedAt, byte[]? Message, byte[]? CitizenIdHash)
+        long Sequence, PlannedChange Planned, DateTimeOffset CommittedAt, DateTimeOffset UpdatedAt, byte[]? Message, byte[]? CitizenIdHash,
+        short StatFacet)
     {
         /// <summary>
         /// The message encrypted into its envelope, bound to this row, or null (DELETE). Called

@@ -8,11 +8,14 @@ using GridExchange.V1;
 namespace GridExchange.Storage;
 
 // Region statistics (migration 14). The counters in region_stats are kept by triggers on
-// entities in every writing transaction; this file reads them, and keeps the one input the
-// triggers cannot compute in SQL: entities.stat_facet of grid workers and cases, which comes
-// from the encrypted payload. Ingest does not fill that column (yet): rows it writes carry 0
-// (unclassified) until the catch-up below classifies them from the change log, resuming at
-// stats_state.facet_seq, before every read of figures.
+// entities in every writing transaction; this file reads them. The one input the triggers cannot
+// compute in SQL, entities.stat_facet of grid workers and cases (it comes from the encrypted
+// payload), is written with the row by every writer (ingest, the hub's directives and cases:
+// AppliedChange.StatFacet) and stats_state.facet_seq moves with the head (MoveHeadSql), so a
+// read normally finds nothing to classify. The catch-up below is the upgrade path: records that
+// a hub before this one wrote with 0 (unclassified), on a store that held them when migration 14
+// came, or that such a hub wrote afterwards, are classified from the change log, resuming at
+// facet_seq, before a read answers. No SQL migration can do it: the payloads are encrypted.
 public abstract partial class SqlHubStore
 {
     // Rows classified per transaction, and transactions per read: a read after a long ingest
@@ -90,7 +93,9 @@ public abstract partial class SqlHubStore
 
     /// <summary>
     /// Classifies up to <see cref="CatchUpBatch"/> grid workers and cases whose last change lies
-    /// after stats_state.facet_seq: sets entities.stat_facet from the payload (the triggers move
+    /// after stats_state.facet_seq (only on a store with records written without their facet:
+    /// every write now fills it and keeps facet_seq level with the head, see
+    /// <see cref="MoveHeadSql"/>): sets entities.stat_facet from the payload (the triggers move
     /// the counters) and advances facet_seq. Runs under the feed lock, as ingest does, so the
     /// two never interleave their writes to entities and region_stats (no deadlock, no stale
     /// facet written over a newer change). Returns whether there may be more to classify.
@@ -155,7 +160,7 @@ public abstract partial class SqlHubStore
                 found.Add((seq, type, key, facet));
                 if (facet == current)
                 {
-                    // Already right (e.g. written by an ingest that fills the column): no write.
+                    // Already right (written by this hub's ingest, after a row that was not): no write.
                     found[^1] = (seq, type, key, short.MinValue);
                 }
             }

@@ -10,8 +10,9 @@ namespace GridExchange.Domain.Stats;
 /// </summary>
 /// <remarks>
 /// Regions and grids get their facet from their code in SQL (level; basic or dedicated), so
-/// they need no column. 0 means "not classified yet": a record written by a path that does not
-/// fill the column yet; the stats read classifies those first (see the store's catch-up).
+/// they need no column. Every write fills the column with the row (<see cref="Of"/>); 0 on a
+/// worker or case means "not classified yet": a record an older hub wrote before it filled the
+/// column, which the stats read classifies first (see the store's catch-up).
 /// </remarks>
 public static class StatFacets
 {

@@ -63,8 +63,8 @@ public sealed class SyncOptions
 
     /// <summary>
     /// Longest a run of one link goes on, in milliseconds; it then stops at a batch boundary and
-    /// the next run continues from the committed position. Keep it under the scheduler's lock
-    /// expiry (Hangfire.PostgreSql: 10 minutes).
+    /// the next run continues from the committed position (the link's lock does not expire under
+    /// a running run: <see cref="SyncLocks"/>).
     /// </summary>
     public int MaxRunMs { get; set; } = 300_000;
 
@@ -77,8 +77,7 @@ public sealed class SyncOptions
     /// <summary>
     /// Live mode (<c>SYNC_MODE_LIVE</c>): how long one live cycle of a link lasts, in milliseconds —
     /// a followed ExportChanges stream is reopened after it, a sink's link re-reads the log at least
-    /// that often. Each cycle holds the link's lock and records its outcome, so it stays well under
-    /// the lock's expiry.
+    /// that often. Each cycle holds the link's lock and records its outcome in the link's status.
     /// </summary>
     public int LiveCycleMs { get; set; } = 60_000;
 

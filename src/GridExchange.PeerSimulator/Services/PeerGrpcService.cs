@@ -11,7 +11,7 @@ namespace GridExchange.PeerSimulator.Services;
 /// <see cref="CountySource"/> or <see cref="CitySink"/>; the RPCs of the role it does not hold
 /// answer UNIMPLEMENTED, as the contract asks.
 /// </summary>
-internal sealed class PeerGrpcService(SimulatorOptions options, CountySource? source, CitySink? sink) : PeerService.PeerServiceBase
+internal sealed class PeerGrpcService(SimulatorOptions options, CountySource? source, CitySink? sink, CallGauge exports) : PeerService.PeerServiceBase
 {
     private const int MaxCheckpointLength = 1024;
     private const int MaxReceiveBatch = 1000;
@@ -34,6 +34,7 @@ internal sealed class PeerGrpcService(SimulatorOptions options, CountySource? so
         }
 
         var batch = request.MaxBatchSize == 0 ? options.MaxBatchSize : Math.Min(request.MaxBatchSize, options.MaxBatchSize);
+        using var counted = exports.Enter();
         await foreach (var response in source.ExportAsync(request.Checkpoint, batch, request.Follow, options.HeartbeatInterval, context.CancellationToken))
         {
             await responseStream.WriteAsync(response, context.CancellationToken);

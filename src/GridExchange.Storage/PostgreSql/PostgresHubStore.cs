@@ -226,7 +226,7 @@ public sealed class PostgresHubStore : SqlHubStore
         if (created.Count > 0)
         {
             await using var writer = await npgsql.BeginBinaryImportAsync(
-                "COPY entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq) " +
+                "COPY entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq, stat_facet) " +
                 "FROM STDIN (FORMAT BINARY)", cancellationToken);
             foreach (var row in created)
             {
@@ -241,6 +241,7 @@ public sealed class PostgresHubStore : SqlHubStore
                 await writer.WriteAsync(row.UpdatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
                 await writer.WriteAsync(change.Operation == ChangeOperation.Delete, NpgsqlDbType.Boolean, cancellationToken);
                 await writer.WriteAsync(row.Sequence, NpgsqlDbType.Bigint, cancellationToken);
+                await writer.WriteAsync(row.StatFacet, NpgsqlDbType.Smallint, cancellationToken);
             }
 
             await writer.CompleteAsync(cancellationToken);
@@ -279,11 +280,12 @@ public sealed class PostgresHubStore : SqlHubStore
             // physical id (a TID scan). Nothing else writes entities under the feed lock.
             update = new NpgsqlBatchCommand("""
                 UPDATE entities e SET scope_code = u.scope_code, parent_key = u.parent_key, version = u.version,
-                    source_system = u.source_system, updated_at = u.updated_at, deleted = u.deleted, last_seq = u.last_seq
+                    source_system = u.source_system, updated_at = u.updated_at, deleted = u.deleted, last_seq = u.last_seq,
+                    stat_facet = u.stat_facet
                 FROM (
                     SELECT x.row_id, u.*
-                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                        AS u(entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq)
+                    FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                        AS u(entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq, stat_facet)
                     CROSS JOIN LATERAL (
                         SELECT ctid AS row_id FROM entities x WHERE x.entity_type = u.entity_type AND x.entity_key = u.entity_key LIMIT 1) AS x
                 ) AS u
@@ -298,6 +300,7 @@ public sealed class PostgresHubStore : SqlHubStore
             update.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. updated.Select(r => r.UpdatedAt.UtcDateTime)] });
             update.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = [.. updated.Select(r => r.Planned.Change.Operation == ChangeOperation.Delete)] });
             update.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. updated.Select(r => r.Sequence)] });
+            update.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. updated.Select(r => r.StatFacet)] });
             rest.BatchCommands.Add(update);
         }
 

@@ -135,12 +135,13 @@ public sealed class SqliteHubStore : SqlHubStore
             INSERT INTO source_changes (source_system, source_change_id, seq) VALUES (@source, @changeId, @seq);
             INSERT OR IGNORE INTO feed_buckets (bucket) VALUES (@bucket);
             INSERT OR IGNORE INTO feed_buckets (bucket) SELECT @oldBucket WHERE @oldBucket IS NOT NULL;
-            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq)
-            VALUES (@type, @key, @region, @parent, @version, @source, @updated, @deleted, @seq)
+            INSERT INTO entities (entity_type, entity_key, scope_code, parent_key, version, source_system, updated_at, deleted, last_seq, stat_facet)
+            VALUES (@type, @key, @region, @parent, @version, @source, @updated, @deleted, @seq, @facet)
             ON CONFLICT (entity_type, entity_key) DO UPDATE SET
                 scope_code = excluded.scope_code, parent_key = excluded.parent_key, version = excluded.version,
                 source_system = excluded.source_system, updated_at = excluded.updated_at,
-                deleted = excluded.deleted, last_seq = excluded.last_seq;
+                deleted = excluded.deleted, last_seq = excluded.last_seq,
+                stat_facet = excluded.stat_facet;
             """, sqlite, tx);
         var seq = log.Parameters.Add("@seq", SqliteType.Integer);
         var type = log.Parameters.Add("@type", SqliteType.Integer);
@@ -159,6 +160,7 @@ public sealed class SqliteHubStore : SqlHubStore
         var parent = log.Parameters.Add("@parent", SqliteType.Text);
         var updated = log.Parameters.Add("@updated", SqliteType.Integer);
         var deleted = log.Parameters.Add("@deleted", SqliteType.Integer);
+        var facet = log.Parameters.Add("@facet", SqliteType.Integer);
         foreach (var row in rows)
         {
             var change = row.Planned.Change;
@@ -179,6 +181,7 @@ public sealed class SqliteHubStore : SqlHubStore
             parent.Value = row.Planned.ParentKey;
             updated.Value = ToUnixMicroseconds(row.UpdatedAt);
             deleted.Value = change.Operation == ChangeOperation.Delete ? 1 : 0;
+            facet.Value = row.StatFacet;
             await log.ExecuteNonQueryAsync(cancellationToken);
         }
 

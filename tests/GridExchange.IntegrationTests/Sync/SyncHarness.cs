@@ -87,16 +87,7 @@ public sealed class SyncHarness : IAsyncDisposable
     /// <summary>Starts a county source simulator over the sample's county (its seed file).</summary>
     public async Task<SimulatorHost> StartCountyAsync(string regionCode, FaultSettings? faults = null, int batchSize = 500)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var host = await SimulatorHost.StartAsync(new SimulatorOptions
-        {
-            RegionCode = regionCode,
-            Role = PeerRoleKind.Source,
-            Token = PeerToken,
-            SeedDirectory = RepoPaths.SampleDirectory,
-            MaxBatchSize = batchSize,
-            Faults = faults ?? FaultSettings.None,
-        }, QuietLogging, cancellationToken: timeout.Token);
+        var host = await StartCountySimulatorAsync(regionCode, faults, batchSize);
         _peers.Add(host);
         return host;
     }
@@ -117,8 +108,16 @@ public sealed class SyncHarness : IAsyncDisposable
     }
 
     /// <summary>Registers <paramref name="host"/> as a peer of the hub with <paramref name="id"/>; no schedule unless given (TriggerSync only), scheduled unless live.</summary>
-    public async Task<Peer> RegisterAsync(string id, SimulatorHost host, string schedule = "", IEnumerable<DataClass>? classes = null, SyncMode mode = SyncMode.Scheduled)
+    public Task<Peer> RegisterAsync(string id, SimulatorHost host, string schedule = "", IEnumerable<DataClass>? classes = null, SyncMode mode = SyncMode.Scheduled) =>
+        RegisterAsync(Admin, id, host, schedule, classes, mode);
+
+    /// <summary>Registers <paramref name="host"/> through <paramref name="admin"/> (any hub, e.g. one in its own process).</summary>
+    public static async Task<Peer> RegisterAsync(
+        AdminService.AdminServiceClient admin, string id, SimulatorHost host, string schedule = "", IEnumerable<DataClass>? classes = null,
+        SyncMode mode = SyncMode.Scheduled)
     {
+        ArgumentNullException.ThrowIfNull(admin);
+        ArgumentNullException.ThrowIfNull(host);
         var source = host.Options.Role == PeerRoleKind.Source;
         var peer = new Peer
         {
@@ -133,7 +132,7 @@ public sealed class SyncHarness : IAsyncDisposable
             SyncMode = mode,
             Enabled = true,
         };
-        var response = await Admin.RegisterPeerAsync(new RegisterPeerRequest { RequestId = Guid.NewGuid().ToString("N"), Peer = peer }, deadline: Calls.Deadline());
+        var response = await admin.RegisterPeerAsync(new RegisterPeerRequest { RequestId = Guid.NewGuid().ToString("N"), Peer = peer }, deadline: Calls.Deadline());
         return response.Peer;
     }
 
@@ -214,27 +213,50 @@ public sealed class SyncHarness : IAsyncDisposable
     internal LinkRuntime? LastRun(string peerId, SyncDirection link) => Hub.Services.GetRequiredService<SyncRuntime>().Of(peerId, link);
 
     /// <summary>The hub's digest-tree root hash for <paramref name="regionCode"/> and a type ("" when it holds none).</summary>
-    public async Task<string> HubDigestAsync(string regionCode, EntityType type)
+    public Task<string> HubDigestAsync(string regionCode, EntityType type) => HubDigestAsync(Exchange, regionCode, type);
+
+    /// <summary>Types where the hub's digest under <paramref name="state"/>'s region differs from the peer's.</summary>
+    public Task<List<EntityType>> DifferencesAsync(PeerState state) => DifferencesAsync(Exchange, state);
+
+    /// <summary>The digest-tree root hash <paramref name="exchange"/>'s hub holds for <paramref name="regionCode"/> and a type ("" when none).</summary>
+    public static async Task<string> HubDigestAsync(ExchangeService.ExchangeServiceClient exchange, string regionCode, EntityType type)
     {
-        var response = await Exchange.GetDigestAsync(new GetDigestRequest { RegionCode = regionCode, EntityType = type, Depth = RegionLevel.County },
+        ArgumentNullException.ThrowIfNull(exchange);
+        var response = await exchange.GetDigestAsync(new GetDigestRequest { RegionCode = regionCode, EntityType = type, Depth = RegionLevel.County },
             deadline: Calls.Deadline());
         return response.Root?.RecordCount > 0 ? response.Root.Hash : "";
     }
 
-    /// <summary>Types where the hub's digest under <paramref name="state"/>'s region differs from the peer's.</summary>
-    public async Task<List<EntityType>> DifferencesAsync(PeerState state)
+    /// <summary>Types where <paramref name="exchange"/>'s hub differs from the peer's <paramref name="state"/> under its region.</summary>
+    public static async Task<List<EntityType>> DifferencesAsync(ExchangeService.ExchangeServiceClient exchange, PeerState state)
     {
+        ArgumentNullException.ThrowIfNull(state);
         var differ = new List<EntityType>();
         foreach (var type in System.Enum.GetValues<EntityType>().Where(t => t != EntityType.Unspecified))
         {
             var theirs = state.Digests.TryGetValue(type, out var hash) ? hash : "";
-            if (await HubDigestAsync(state.RegionCode, type) != theirs)
+            if (await HubDigestAsync(exchange, state.RegionCode, type) != theirs)
             {
                 differ.Add(type);
             }
         }
 
         return differ;
+    }
+
+    /// <summary>Starts a simulated county (SOURCE) over the sample's county, not tied to any hub; dispose it.</summary>
+    public static async Task<SimulatorHost> StartCountySimulatorAsync(string regionCode, FaultSettings? faults = null, int batchSize = 500)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        return await SimulatorHost.StartAsync(new SimulatorOptions
+        {
+            RegionCode = regionCode,
+            Role = PeerRoleKind.Source,
+            Token = PeerToken,
+            SeedDirectory = RepoPaths.SampleDirectory,
+            MaxBatchSize = batchSize,
+            Faults = faults ?? FaultSettings.None,
+        }, QuietLogging, cancellationToken: timeout.Token);
     }
 
     private static void QuietLogging(ILoggingBuilder logging) => logging.SetMinimumLevel(LogLevel.Warning);
