@@ -140,10 +140,17 @@ public sealed class SyncHarness : IAsyncDisposable
     /// Submits the sample's province and city region records as their source (<c>province-37</c>)
     /// does, so that digests and scopes rooted at the city resolve. Returns how many.
     /// </summary>
-    public async Task<int> LoadProvinceRegionsAsync()
+    public Task<int> LoadProvinceRegionsAsync() => LoadProvinceRegionsAsync(Hub.Services.GetRequiredService<GridExchange.Storage.IHubStore>(), Exchange);
+
+    /// <summary>
+    /// <see cref="LoadProvinceRegionsAsync()"/> for any hub: the source is registered through
+    /// <paramref name="store"/> (the hub's database) and submits through <paramref name="exchange"/>.
+    /// </summary>
+    public static async Task<int> LoadProvinceRegionsAsync(GridExchange.Storage.IHubStore store, ExchangeService.ExchangeServiceClient exchange)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(exchange);
         const string province = "province-37";
-        var store = Hub.Services.GetRequiredService<GridExchange.Storage.IHubStore>();
         await store.UpsertPeerAsync(new Peer
         {
             Id = province,
@@ -161,7 +168,7 @@ public sealed class SyncHarness : IAsyncDisposable
             request.Changes.Add(change);
         }
 
-        var response = await Exchange.SubmitChangesAsync(request, deadline: Calls.Deadline());
+        var response = await exchange.SubmitChangesAsync(request, deadline: Calls.Deadline());
         Assert.Equal(request.Changes.Count, response.AppliedCount);
         return request.Changes.Count;
     }

@@ -236,34 +236,11 @@ public sealed class SyncProcessTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(60));
     }
 
-    // The sample's province and city region records, submitted by their source (province-37) as
-    // SyncHarness.LoadProvinceRegionsAsync does, so the city's scope and digest root resolve.
+    // The sample's province and city region records, as SyncHarness.LoadProvinceRegionsAsync submits them.
     private static async Task LoadProvinceRegionsAsync(string database, HubProcess hub)
     {
-        const string province = "province-37";
-        await using (var store = new GridExchange.Storage.PostgreSql.PostgresHubStore(database, TestKeys.Protection))
-        {
-            await store.UpsertPeerAsync(new Peer
-            {
-                Id = province,
-                Name = "Sample province source",
-                Level = RegionLevel.Province,
-                RegionCode = "370000000000",
-                Roles = { PeerRole.Source },
-                DataClasses = { DataClass.S1 },
-                Enabled = true,
-            }, CancellationToken.None);
-            await TestPeers.IssueAsync(store, province, CancellationToken.None);
-        }
-
-        var request = new SubmitChangesRequest { RequestId = "regions", SourceSystem = province };
-        await foreach (var change in GridExchange.Seeds.SeedReader.ReadAsync(Path.Combine(RepoPaths.SampleDirectory, "regions.ndjson.gz"), CancellationToken.None))
-        {
-            request.Changes.Add(change);
-        }
-
-        var response = await hub.Exchange.SubmitChangesAsync(request, deadline: Calls.Deadline());
-        Assert.Equal(request.Changes.Count, response.AppliedCount);
+        await using var store = new GridExchange.Storage.PostgreSql.PostgresHubStore(database, TestKeys.Protection);
+        await SyncHarness.LoadProvinceRegionsAsync(store, hub.Exchange);
     }
 
     // The Hangfire server (name:pid:guid) processing job <runId>, from the shared storage; null until it is fetched.
