@@ -18,6 +18,28 @@ public static class ServiceRequestWorkflow
     /// <summary>Longest comment.</summary>
     public const int MaxCommentLength = 500;
 
+    /// <summary>
+    /// Whether <paramref name="request"/> is past its deadline at <paramref name="now"/> while the
+    /// matter is still open (accepted and not yet completed, declined or withdrawn). The deadline
+    /// runs from acceptance, so a request not yet accepted has none.
+    /// </summary>
+    public static bool IsOverdue(ServiceRequest request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Deadline is not null
+            && request.State is ServiceRequestState.Accepted or ServiceRequestState.MaterialsCollected or ServiceRequestState.Submitted
+                or ServiceRequestState.NeedsSupplement
+            && now > request.Deadline.ToDateTimeOffset();
+    }
+
+    /// <summary><paramref name="request"/> with <c>overdue</c> as of <paramref name="now"/> (the same message, changed).</summary>
+    public static ServiceRequest MarkOverdue(ServiceRequest request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Overdue = IsOverdue(request, now);
+        return request;
+    }
+
     /// <summary>Every field rule a TransitionServiceRequest request breaks (request_id and the id aside).</summary>
     public static IReadOnlyList<FieldProblem> ValidateTransition(TransitionServiceRequestRequest request)
     {

@@ -215,7 +215,7 @@ internal sealed class CaseGrpcService(
         ThrowIfRefused(outcome, "service_request.request_number");
         var response = ReportServiceRequestResponse.Parser.ParseFrom(outcome.Response);
         await audit.ActionAsync(context, caller, Scope("service_request", response.ServiceRequest.Meta.Id, outcome.Repeated, "report"), 1, request.RequestId);
-        response.ServiceRequest = caller.Redacted(response.ServiceRequest);
+        response.ServiceRequest = caller.Redacted(ServiceRequestWorkflow.MarkOverdue(response.ServiceRequest, Now()));
         return response;
     }
 
@@ -246,7 +246,7 @@ internal sealed class CaseGrpcService(
         var response = TransitionServiceRequestResponse.Parser.ParseFrom(outcome.Response);
         await audit.ActionAsync(context, caller,
             Scope("service_request", request.ServiceRequestId, outcome.Repeated, "action=" + ServiceRequestTransitions.Name(request.Action)), 1, request.RequestId);
-        response.ServiceRequest = caller.Redacted(response.ServiceRequest);
+        response.ServiceRequest = caller.Redacted(ServiceRequestWorkflow.MarkOverdue(response.ServiceRequest, Now()));
         return response;
     }
 
@@ -257,7 +257,7 @@ internal sealed class CaseGrpcService(
         var record = await ReadRequests.GetRequiredAsync(
             store, context.Caller(), EntityType.ServiceRequest, "ServiceRequest", request.ServiceRequestId, ServiceRequest.Parser, context.CancellationToken);
         await audit.ReadAsync(context, context.Caller(), request.ServiceRequestId, [EntityType.ServiceRequest], 1);
-        return new GetServiceRequestResponse { ServiceRequest = record };
+        return new GetServiceRequestResponse { ServiceRequest = ServiceRequestWorkflow.MarkOverdue(record, Now()) };
     }
 
     /// <inheritdoc />
@@ -276,15 +276,25 @@ internal sealed class CaseGrpcService(
 
         // The worker filter does not narrow the scan: a worker may handle requests of residents
         // in other grids, so it is matched on the record like every other filter.
-        Func<ServiceRequest, bool>? filter = states.IsEmpty && worker.Length == 0
+        var now = Now();
+        var overdueOnly = request.OverdueOnly;
+        Func<ServiceRequest, bool>? filter = states.IsEmpty && worker.Length == 0 && !overdueOnly
             ? null
-            : r => states.Matches(r.State) && (worker.Length == 0 || r.GridWorkerNumber == worker);
+            : r => states.Matches(r.State) && (worker.Length == 0 || r.GridWorkerNumber == worker)
+                && (!overdueOnly || ServiceRequestWorkflow.IsOverdue(r, now));
 
+        // A token of a call without overdue_only keeps its binding from before the filter existed.
+        var binding = $"ListServiceRequests|{request.AncestorCode}|states={states.Canonical}|grid_worker_number={worker}"
+            + (overdueOnly ? "|overdue_only=1" : "");
         var (requests, next) = await EntityPages.ReadAsync(
-            $"ListServiceRequests|{request.AncestorCode}|states={states.Canonical}|grid_worker_number={worker}", request.PageToken, limit,
+            binding, request.PageToken, limit,
             (after, n) => store.ListInScopeAsync(EntityType.ServiceRequest, prefix, after, n, ct), ServiceRequest.Parser, filter);
         await audit.ReadAsync(context, context.Caller(), request.AncestorCode, [EntityType.ServiceRequest], requests.Count);
-        return new ListServiceRequestsResponse { ServiceRequests = { requests.Select(context.Caller().Redacted) }, NextPageToken = next };
+        return new ListServiceRequestsResponse
+        {
+            ServiceRequests = { requests.Select(r => context.Caller().Redacted(ServiceRequestWorkflow.MarkOverdue(r, now))) },
+            NextPageToken = next,
+        };
     }
 
     private DateTimeOffset Now()

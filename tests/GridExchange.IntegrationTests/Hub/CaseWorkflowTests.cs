@@ -448,6 +448,53 @@ public abstract class CaseWorkflowTests(CaseHubFixture fixture)
     }
 
     [Fact]
+    public async Task ServiceRequest_PastItsDeadlineWhileOpen_IsOverdue_WithoutChangingState_AndListFindsIt()
+    {
+        var client = As(CaseHubFixture.VillagePeer);
+        var reader = new CaseService.CaseServiceClient(Hub.Channel);
+        var record = (await client.ReportServiceRequestAsync(new ReportServiceRequestRequest
+        {
+            RequestId = NewRequestId(), ServiceRequest = NewServiceRequest(), ActorName = "王网格",
+        }, deadline: Calls.Deadline())).ServiceRequest;
+        record = (await client.TransitionServiceRequestAsync(ServiceTransition(record.Meta.Id, ServiceRequestAction.Accept), deadline: Calls.Deadline())).ServiceRequest;
+        Assert.False(record.Overdue);
+
+        async Task<List<ServiceRequest>> OverdueAsync()
+        {
+            var found = new List<ServiceRequest>();
+            var token = "";
+            do
+            {
+                var page = await reader.ListServiceRequestsAsync(
+                    new ListServiceRequestsRequest { AncestorCode = Grid, OverdueOnly = true, PageSize = 50, PageToken = token }, deadline: Calls.Deadline());
+                found.AddRange(page.ServiceRequests);
+                token = page.NextPageToken;
+            }
+            while (token.Length > 0);
+            Assert.All(found, r => Assert.True(r.Overdue));
+            return found;
+        }
+
+        Assert.DoesNotContain(await OverdueAsync(), r => r.Meta.Id == record.Meta.Id);
+
+        // A minute past the catalogue deadline (two weeks from acceptance): overdue, same state and version.
+        Clock.Advance(record.Deadline.ToDateTimeOffset() - Clock.GetUtcNow() + TimeSpan.FromMinutes(1));
+        var got = (await reader.GetServiceRequestAsync(new GetServiceRequestRequest { ServiceRequestId = record.Meta.Id }, deadline: Calls.Deadline())).ServiceRequest;
+        Assert.Equal((true, ServiceRequestState.Accepted, record.Meta.Version), (got.Overdue, got.State, got.Meta.Version));
+        Assert.Contains(await OverdueAsync(), r => r.Meta.Id == record.Meta.Id);
+        // Judged when answered, never stored: the stored copy (the feed's) does not carry it.
+        var stored = await Hub.Services.GetRequiredService<IHubStore>().GetAsync(EntityType.ServiceRequest, record.Meta.Id, CancellationToken.None);
+        Assert.False(ServiceRequest.Parser.ParseFrom(stored!.Payload.Span).Overdue);
+        // Still open while the department works on it; completion ends it.
+        record = (await client.TransitionServiceRequestAsync(ServiceTransition(record.Meta.Id, ServiceRequestAction.CollectMaterials), deadline: Calls.Deadline())).ServiceRequest;
+        Assert.True(record.Overdue);
+        record = (await client.TransitionServiceRequestAsync(ServiceTransition(record.Meta.Id, ServiceRequestAction.Submit), deadline: Calls.Deadline())).ServiceRequest;
+        record = (await client.TransitionServiceRequestAsync(ServiceTransition(record.Meta.Id, ServiceRequestAction.Complete), deadline: Calls.Deadline())).ServiceRequest;
+        Assert.False(record.Overdue);
+        Assert.DoesNotContain(await OverdueAsync(), r => r.Meta.Id == record.Meta.Id);
+    }
+
+    [Fact]
     public async Task ServiceRequest_BadInputAndCatalogue_AreInvalidArgument_DeclineIsFinal()
     {
         var client = As(CaseHubFixture.VillagePeer);

@@ -25,6 +25,27 @@ public class ServiceRequestWorkflowTests
     }
 
     [Theory]
+    [InlineData(ServiceRequestState.Requested, false)]
+    [InlineData(ServiceRequestState.Accepted, true)]
+    [InlineData(ServiceRequestState.MaterialsCollected, true)]
+    [InlineData(ServiceRequestState.Submitted, true)]
+    [InlineData(ServiceRequestState.NeedsSupplement, true)]
+    [InlineData(ServiceRequestState.Completed, false)]
+    [InlineData(ServiceRequestState.Delivered, false)]
+    [InlineData(ServiceRequestState.Reviewed, false)]
+    [InlineData(ServiceRequestState.Declined, false)]
+    [InlineData(ServiceRequestState.Withdrawn, false)]
+    public void IsOverdue_OnlyAnOpenMatterPastItsDeadline(ServiceRequestState state, bool openMatter)
+    {
+        var request = new ServiceRequest { State = state, Deadline = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Monday9) };
+        Assert.False(ServiceRequestWorkflow.IsOverdue(request, Monday9));
+        Assert.Equal(openMatter, ServiceRequestWorkflow.IsOverdue(request, Monday9.AddTicks(10)));
+        Assert.False(ServiceRequestWorkflow.IsOverdue(new ServiceRequest { State = state }, Monday9.AddYears(1)));
+        Assert.Equal(openMatter, ServiceRequestWorkflow.MarkOverdue(request, Monday9.AddDays(1)).Overdue);
+        Assert.False(ServiceRequestWorkflow.MarkOverdue(request, Monday9).Overdue);
+    }
+
+    [Theory]
     [MemberData(nameof(EveryStateAndAction))]
     public void Apply_EveryStateAndAction_LegalExactlyPerTheTable(ServiceRequestState state, ServiceRequestAction action)
     {
