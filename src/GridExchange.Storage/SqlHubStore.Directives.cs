@@ -98,7 +98,7 @@ public abstract partial class SqlHubStore
         // Directive first, then its receipts: a consumer of the feed meets the directive before
         // any receipt naming it.
         var changes = new List<(Change, string)>(issue.Receipts.Count + 1) { (DirectiveFeedChange(directive), directive.IssuerRegionCode) };
-        changes.AddRange(issue.Receipts.Select(r => (ReceiptFeedChange(r), r.RecipientRegionCode)));
+        changes.AddRange(issue.Receipts.Select(r => (ReceiptFeedChange(r, directive), r.RecipientRegionCode)));
         var sequence = await AppendHubChangesAsync(connection, transaction, head, changes, allNew: true, cancellationToken);
         var response = issue.EncodeResponse(directive);
         await StoreDirectiveAnswerAsync(connection, transaction, issue.Request, directive.Meta.Id, response, cancellationToken);
@@ -138,7 +138,6 @@ public abstract partial class SqlHubStore
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var changes = new List<(Change, string)> { (ReceiptFeedChange(receipt), receipt.RecipientRegionCode) };
         var rolled = await RollUpAsync(connection, transaction, directive, cancellationToken);
         if (rolled.State != directive.State)
         {
@@ -146,6 +145,11 @@ public abstract partial class SqlHubStore
             rolled.Meta.Version = directive.Meta.Version + 1;
             rolled.Meta.UpdatedAt = receipt.Meta.UpdatedAt;
             await UpdateDirectiveAsync(connection, transaction, rolled, cancellationToken);
+        }
+
+        var changes = new List<(Change, string)> { (ReceiptFeedChange(receipt, rolled), receipt.RecipientRegionCode) };
+        if (rolled.State != directive.State)
+        {
             changes.Add((DirectiveFeedChange(rolled), rolled.IssuerRegionCode));
         }
 
@@ -208,7 +212,7 @@ public abstract partial class SqlHubStore
 
         await UpdateDirectiveAsync(connection, transaction, directive, cancellationToken);
         var changes = new List<(Change, string)>(open.Count + 1) { (DirectiveFeedChange(directive), directive.IssuerRegionCode) };
-        changes.AddRange(open.Select(r => (ReceiptFeedChange(r), r.RecipientRegionCode)));
+        changes.AddRange(open.Select(r => (ReceiptFeedChange(r, directive), r.RecipientRegionCode)));
         var sequence = await AppendHubChangesAsync(connection, transaction, head, changes, allNew: false, cancellationToken);
         var response = withdrawal.EncodeResponse(directive);
         await StoreDirectiveAnswerAsync(connection, transaction, withdrawal.Request, withdrawal.DirectiveId, response, cancellationToken);
@@ -434,15 +438,12 @@ public abstract partial class SqlHubStore
     }
 
     // Overdue flags are computed at read time, never stored.
-    private static DirectiveReceipt Stored(DirectiveReceipt receipt)
+    // Overdue flags are judged at read time, never stored; the directive rides along (see ReceiptFeedChange).
+    private static DirectiveReceipt Stored(DirectiveReceipt receipt, Directive directive)
     {
-        if (!receipt.SignForOverdue && !receipt.CompletionOverdue)
-        {
-            return receipt;
-        }
-
         var copy = receipt.Clone();
         copy.SignForOverdue = copy.CompletionOverdue = false;
+        copy.Directive = directive;
         return copy;
     }
 
@@ -523,11 +524,16 @@ public abstract partial class SqlHubStore
         return new ListedDirective(Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), directive);
     }
 
-    /// <summary>A receipt from <see cref="ReceiptColumns"/> starting at <paramref name="first"/>.</summary>
+    /// <summary>
+    /// A receipt from <see cref="ReceiptColumns"/> starting at <paramref name="first"/>, without the
+    /// directive the stored copy carries for the feed (answers carry the current one beside it).
+    /// </summary>
     private DirectiveReceipt ReadReceiptRow(DbDataReader reader, int first)
     {
         var binding = new PayloadBinding(reader.GetInt64(first + 1), EntityType.DirectiveReceipt, reader.GetString(first + 2));
-        return DirectiveReceipt.Parser.ParseFrom(ReadPayload(reader, first, binding));
+        var receipt = DirectiveReceipt.Parser.ParseFrom(ReadPayload(reader, first, binding));
+        receipt.Directive = null;
+        return receipt;
     }
 
     private async Task<DirectiveReceipt?> ReadReceiptAsync(
@@ -610,7 +616,8 @@ public abstract partial class SqlHubStore
         Directive = directive,
     };
 
-    private static Change ReceiptFeedChange(DirectiveReceipt receipt) => new()
+    // The receipt as the feed and snapshots carry it: with its directive (DirectiveReceipt.directive).
+    private static Change ReceiptFeedChange(DirectiveReceipt receipt, Directive directive) => new()
     {
         EntityType = EntityType.DirectiveReceipt,
         EntityKey = receipt.Meta.Id,
@@ -618,7 +625,7 @@ public abstract partial class SqlHubStore
         EntityVersion = receipt.Meta.Version,
         SourceSystem = IngestPlanner.HubOwner,
         SourceChangeId = string.Create(CultureInfo.InvariantCulture, $"{receipt.Meta.Id}@{receipt.Meta.Version}"),
-        DirectiveReceipt = Stored(receipt),
+        DirectiveReceipt = Stored(receipt, directive),
     };
 
     /// <summary>

@@ -589,6 +589,13 @@ public abstract class DirectiveServiceTests(DirectiveHubFixture fixture)
             new ChangeScope { EntityTypes = { EntityType.DirectiveReceipt } });
         Assert.Contains(zhifuFeed.Changes, c => c.EntityKey == $"{d.Meta.Id}/{Zhifu}");
         Assert.DoesNotContain(zhifuFeed.Changes, c => c.EntityKey == $"{d.Meta.Id}/{Fushan}");
+        // Each receipt change carries the directive as it stood then, so the county's own scope
+        // holds what it is asked to do; answers of DirectiveService carry it beside, not inside.
+        var carried = zhifuFeed.Changes.Where(c => c.EntityKey == $"{d.Meta.Id}/{Zhifu}").Select(c => c.DirectiveReceipt).ToList();
+        Assert.All(carried, r => Assert.Equal((d.Meta.Id, d.Title, d.SignForDeadline), (r.Directive.Meta.Id, r.Directive.Title, r.Directive.SignForDeadline)));
+        Assert.Equal(DirectiveState.Issued, carried[0].Directive.State);
+        var listed = await ProvinceClient.ListDirectiveReceiptsAsync(new ListDirectiveReceiptsRequest { DirectiveId = d.Meta.Id }, deadline: Calls.Deadline());
+        Assert.All(listed.Receipts, r => Assert.Null(r.Directive));
 
         // The store lists what is still to be delivered to a sink.
         var undelivered = await Hub.Services.GetRequiredService<IHubStore>().ListUndeliveredReceiptsAsync("370611", 10_000, CancellationToken.None);
