@@ -66,6 +66,8 @@ public static class HubHost
         builder.Services.AddSingleton<HubInitializer>();
         builder.Services.AddSingleton<CredentialBootstrap>();
         builder.Services.AddSingleton<PeerAuthenticator>();
+        builder.Services.AddSingleton<PeerActivity>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PeerActivity>());
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AuditTrail>());
         builder.Services.AddSingleton<PeerCallLimits>();

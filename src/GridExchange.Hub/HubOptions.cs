@@ -107,6 +107,14 @@ public sealed class HubOptions
     public int CredentialCacheSeconds { get; set; } = 5;
 
     /// <summary>
+    /// How often each replica writes the peers' last successful calls (<c>PeerStatus.last_call_at</c>)
+    /// from memory to the store, in milliseconds (at least 100): GetPeerStatus on any replica
+    /// shows a call within about this time. One statement per flush, none per call; a last
+    /// flush runs at shutdown.
+    /// </summary>
+    public int LastCallFlushMs { get; set; } = 5000;
+
+    /// <summary>
     /// Where the operator's token (peer <c>hub-admin</c>, role ADMIN) is written when the hub
     /// creates it on first start, readable by the owner only. The hub keeps only its hash.
     /// </summary>

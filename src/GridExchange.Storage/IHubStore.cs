@@ -107,6 +107,17 @@ public interface IHubStore : IAsyncDisposable
     /// <summary>Revokes every live credential of <paramref name="peerId"/>; returns how many.</summary>
     Task<int> RevokeCredentialsAsync(string peerId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records when peers last called the hub successfully (<c>PeerStatus.last_call_at</c>): one
+    /// upsert of table <c>peer_activity</c> for all of <paramref name="lastCalls"/> (peer id →
+    /// instant), in which a stored instant only moves forward — an older instant (another
+    /// replica's, flushed later) leaves a newer one in place. Kept apart from the registry's rows.
+    /// </summary>
+    Task RecordLastCallsAsync(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastCalls, CancellationToken cancellationToken);
+
+    /// <summary>When <paramref name="peerId"/> last called the hub successfully, as recorded so far; null if never.</summary>
+    Task<DateTimeOffset?> GetLastCallAsync(string peerId, CancellationToken cancellationToken);
+
     /// <summary>Reads one live (not deleted) entity by type and key, or null.</summary>
     Task<EntityRecord?> GetAsync(EntityType type, string key, CancellationToken cancellationToken);
 

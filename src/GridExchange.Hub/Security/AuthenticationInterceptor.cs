@@ -11,45 +11,63 @@ namespace GridExchange.Hub.Security;
 /// Runs first on every call to the contract's services: authenticates the caller
 /// (<see cref="PeerAuthenticator"/>), checks the method's roles (<see cref="MethodPolicy"/>)
 /// and leaves the <see cref="Caller"/> for the service (<see cref="CallerAccess.Caller"/>).
-/// Health and reflection are open (they carry no data).
+/// Health and reflection are open (they carry no data). A call of an admitted peer that
+/// completes with status OK — a stream when it ends without error — is noted in
+/// <see cref="PeerActivity"/> (<c>PeerStatus.last_call_at</c>).
 /// </summary>
-internal sealed class AuthenticationInterceptor(PeerAuthenticator authenticator) : Interceptor
+internal sealed class AuthenticationInterceptor(PeerAuthenticator authenticator, PeerActivity activity) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context);
-        return await continuation(request, context);
+        var caller = await AdmitAsync(context);
+        var response = await continuation(request, context);
+        Completed(caller, context);
+        return response;
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
         ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context);
+        var caller = await AdmitAsync(context);
         await continuation(request, responseStream, context);
+        Completed(caller, context);
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context);
-        return await continuation(requestStream, context);
+        var caller = await AdmitAsync(context);
+        var response = await continuation(requestStream, context);
+        Completed(caller, context);
+        return response;
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
         DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        await AdmitAsync(context);
+        var caller = await AdmitAsync(context);
         await continuation(requestStream, responseStream, context);
+        Completed(caller, context);
     }
 
-    private async ValueTask AdmitAsync(ServerCallContext context)
+    // The handler returned (a failure throws, and skips this) without setting an error status.
+    private void Completed(Caller? caller, ServerCallContext context)
+    {
+        if (caller is not null && context.Status.StatusCode == StatusCode.OK)
+        {
+            activity.Record(caller.PeerId);
+        }
+    }
+
+    // The admitted caller; null for an open method.
+    private async ValueTask<Caller?> AdmitAsync(ServerCallContext context)
     {
         if (!MethodPolicy.IsProtected(context.Method))
         {
-            return;
+            return null;
         }
 
         var caller = await authenticator.AuthenticateAsync(context);
@@ -66,6 +84,7 @@ internal sealed class AuthenticationInterceptor(PeerAuthenticator authenticator)
         }
 
         context.GetHttpContext().Items[typeof(Caller)] = caller;
+        return caller;
     }
 
     private static string RoleName(PeerRole role) => role.ToString().ToUpperInvariant();

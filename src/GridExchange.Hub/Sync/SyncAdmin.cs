@@ -12,7 +12,8 @@ namespace GridExchange.Hub.Sync;
 /// AdminService's view of the sync engine: starting a run now (TriggerSync) and a peer's sync
 /// health (GetPeerStatus). What a status shows comes from three places: the store's
 /// <c>sync_links</c> (positions, last success and error, consecutive failures, lag of the last
-/// run: the same on every replica), the scheduler (running now on any replica: the link's lock;
+/// run: the same on every replica) and <c>peer_activity</c> (the peer's last successful call,
+/// as the replicas flush it), the scheduler (running now on any replica: the link's lock;
 /// next scheduled run) and this replica's memory (the circuit breaker's state).
 /// </summary>
 internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLocks locks, PeerPipelines pipelines, PushRunner push,
@@ -65,6 +66,8 @@ internal sealed class SyncAdmin(IHubStore store, SyncScheduler scheduler, SyncLo
             PeerId = peer.Id,
             Enabled = peer.Enabled,
             CircuitState = pipelines.CircuitOf(peer.Id),
+            // As flushed by the replicas (PeerActivity): a call shows within their flush interval.
+            LastCallAt = Time(await store.GetLastCallAsync(peer.Id, cancellationToken)),
         };
 
         foreach (var link in SyncJobIds.LinksOf(peer))

@@ -587,5 +587,16 @@ internal static class PostgresMigrations
             CREATE TRIGGER directive_receipts_stats_update AFTER UPDATE ON directive_receipts
                 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION directive_region_stats_apply();
             """),
+        new(15, "peer activity: when each peer last called the hub successfully", """
+            -- PeerStatus.last_call_at. Each replica keeps the latest successful call per peer in
+            -- memory and upserts them here every few seconds (GridExchange:LastCallFlushMs), one
+            -- statement per flush; the value only moves forward (a replica's older instant never
+            -- replaces a newer one). Apart from peers: the registry's rows are versioned
+            -- administrative state, not written on every call.
+            CREATE TABLE peer_activity (
+                peer_id      text        COLLATE "C" PRIMARY KEY,
+                last_call_at timestamptz NOT NULL
+            );
+            """),
     ];
 }

@@ -412,6 +412,13 @@ internal static class SqliteMigrations
                 {{ApplyReceipt("NEW", "1")}}
             END;
             """),
+        new(15, "peer activity: when each peer last called the hub successfully", """
+            -- As on PostgreSQL: the latest successful call per peer, flushed from memory, never moved back.
+            CREATE TABLE peer_activity (
+                peer_id      TEXT    NOT NULL PRIMARY KEY,
+                last_call_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """),
     ];
 
     // Migration 14's repeated SQL, written once. Types counted: regions, grids, workers, persons,

@@ -87,6 +87,43 @@ public abstract class PeerRegistryContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LastCalls_AreUpsertedTogether_AndNeverMoveBack_WhicheverReplicaFlushesLast()
+    {
+        Assert.Contains(15, await Store.GetAppliedMigrationsAsync(Timeout));
+        var t0 = new DateTimeOffset(2026, 3, 2, 8, 30, 15, TimeSpan.Zero).AddTicks(1234560); // whole microseconds: both stores keep them
+        Assert.Null(await Store.GetLastCallAsync("county-a", Timeout));
+        await Store.RecordLastCallsAsync([], Timeout);
+
+        // Several peers in one flush; a peer named twice keeps its later instant.
+        await Store.RecordLastCallsAsync(
+        [
+            new("county-a", t0), new("county-b", t0.AddSeconds(1)), new("county-a", t0.AddSeconds(-5)), new("不存在", t0),
+        ], Timeout);
+        Assert.Equal(t0, await Store.GetLastCallAsync("county-a", Timeout));
+        Assert.Equal(t0.AddSeconds(1), await Store.GetLastCallAsync("county-b", Timeout));
+        Assert.Equal(t0, await Store.GetLastCallAsync("不存在", Timeout));
+
+        // Another replica flushes later what it saw earlier: nothing moves back; newer instants move forward.
+        await using var other = OpenSameDatabase();
+        await other.RecordLastCallsAsync([new("county-a", t0.AddMinutes(-1)), new("county-b", t0.AddSeconds(2))], Timeout);
+        Assert.Equal(t0, await Store.GetLastCallAsync("county-a", Timeout));
+        Assert.Equal(t0.AddSeconds(2), await Store.GetLastCallAsync("county-b", Timeout));
+        await Store.RecordLastCallsAsync([new("county-a", t0)], Timeout);
+        Assert.Equal(t0, await other.GetLastCallAsync("county-a", Timeout));
+
+        // Concurrent flushes of the same peers in opposite orders (as two replicas): the latest wins, no deadlock.
+        var peers = Enumerable.Range(0, 300).Select(i => $"peer-{i:D3}").ToList();
+        var flushes = Enumerable.Range(0, 8).Select(f => (f % 2 == 0 ? Store : other).RecordLastCallsAsync(
+            (f % 2 == 0 ? peers : peers.AsEnumerable().Reverse()).Select(p => new KeyValuePair<string, DateTimeOffset>(p, t0.AddSeconds(f))).ToList(),
+            Timeout));
+        await Task.WhenAll(flushes);
+        Assert.All(await Task.WhenAll(peers.Take(5).Select(p => Store.GetLastCallAsync(p, Timeout))), at => Assert.Equal(t0.AddSeconds(7), at));
+
+        // Not part of the registry: no peer rows appear for activity.
+        Assert.Null(await Store.FindPeerAsync("county-a", Timeout));
+    }
+
+    [Fact]
     public async Task AWrite_CommitsRegistrationCredentialAndAnswer_AndARepeatReturnsTheAnswerWithoutPlanning()
     {
         var token = BearerTokens.NewToken();
