@@ -91,7 +91,8 @@ public static class HubHost
         builder.Services.AddSingleton<Sync.SyncAdmin>();
         builder.Services.AddTransient(services => new Sync.SyncJob(
             services.GetRequiredService<IHubStore>(), services.GetRequiredService<Sync.PullRunner>(), services.GetRequiredService<Sync.PushRunner>(),
-            services.GetRequiredService<Sync.DirectiveRunner>(), services.GetRequiredService<Sync.SyncLocks>(), services.GetRequiredService<Sync.SyncRuntime>(), services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<Sync.DirectiveRunner>(), services.GetRequiredService<Operations.HubMetrics>(),
+            services.GetRequiredService<Sync.SyncLocks>(), services.GetRequiredService<Sync.SyncRuntime>(), services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<Sync.SyncJob>>()));
         builder.Services.AddSingleton<FeedListener>();
         // TryAdd: a test may register its own (with a clock it controls) in `configure`.
@@ -120,7 +121,9 @@ public static class HubHost
             grpc.Interceptors.Add<StoreUnavailableInterceptor>();
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store");
+        // One set of checks for grpc.health.v1 and the operations listener's /readyz.
+        builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store").AddCheck<Operations.HangfireHealthCheck>("hangfire");
+        Operations.Telemetry.Add(builder);
         // After every AddGrpc…: a request that does not parse is INVALID_ARGUMENT, not UNKNOWN.
         MalformedRequests.UseForAllServices(builder.Services);
 

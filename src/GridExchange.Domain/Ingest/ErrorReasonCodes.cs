@@ -13,6 +13,14 @@ public static class ErrorReasonCodes
             .Where(v => v.Number != 0)
             .ToFrozenDictionary(v => v.Name[Prefix.Length..], v => (ErrorReason)v.Number, StringComparer.Ordinal);
 
+    private static readonly FrozenDictionary<ErrorReason, string> ByValue = ByName.ToFrozenDictionary(p => p.Value, p => p.Key);
+
+    /// <summary>
+    /// The reason string ErrorInfo carries for <paramref name="reason"/> (its enum name without the
+    /// prefix, e.g. <c>INVALID_CHECK_DIGIT</c>); <c>UNSPECIFIED</c> for an unset or unknown value.
+    /// </summary>
+    public static string ToReason(ErrorReason reason) => ByValue.TryGetValue(reason, out var name) ? name : "UNSPECIFIED";
+
     /// <summary>
     /// The enum value whose name, without the <c>ERROR_REASON_</c> prefix, is <paramref name="reason"/>;
     /// <see cref="ErrorReason.Unspecified"/> for null or an unknown reason.

@@ -5,10 +5,11 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace GridExchange.Hub.Security;
 
 /// <summary>
-/// The Hangfire dashboard on a listener of its own: loopback, HTTP/1.1 (browsers do not speak
-/// HTTP/2 without TLS, which is all the gRPC listener serves), admin only
-/// (<see cref="DashboardAuthorization"/>). Nothing else is served there, and the dashboard is
-/// not served on the gRPC listener.
+/// The operations listener: loopback, HTTP/1.1 (browsers and scrapers do not speak HTTP/2
+/// without TLS, which is all the gRPC listener serves). It serves the Hangfire dashboard, admin
+/// only (<see cref="DashboardAuthorization"/>), and the Prometheus scrape and health endpoints
+/// (<see cref="Operations.Telemetry"/>). Nothing else is served there, and none of it is served
+/// on the gRPC listener.
 /// </summary>
 internal sealed class HubDashboard
 {
@@ -50,6 +51,8 @@ internal sealed class HubDashboard
 
         app.MapWhen(IsDashboardRequest, dashboard =>
         {
+            // Metrics and health for operators' scrapers and probes (no token: loopback only).
+            Operations.Telemetry.Map(dashboard);
             dashboard.UseHangfireDashboard(PathBase, new DashboardOptions
             {
                 // The loopback listener is the "local requests only" rule; the token is the rest.

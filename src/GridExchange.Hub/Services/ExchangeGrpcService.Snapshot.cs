@@ -130,6 +130,7 @@ internal sealed partial class ExchangeGrpcService
                 SnapshotTime = Timestamp.FromDateTimeOffset(snapshotTime),
             },
         }, cancellation);
+        metrics.Served((int)Math.Min(int.MaxValue, count), "snapshot");
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
 using GridExchange.Domain.Privacy;
 using GridExchange.Domain.Security;
+using GridExchange.Hub.Operations;
 using GridExchange.Hub.Security;
 using GridExchange.Storage;
 using GridExchange.V1;
@@ -20,7 +21,7 @@ namespace GridExchange.Hub.Services;
 [BindServiceMethod(typeof(ExchangeServiceBinding), nameof(ExchangeServiceBinding.BindService))]
 internal sealed partial class ExchangeGrpcService(
     IHubStore store, TimeProvider clock, IHostApplicationLifetime lifetime, FeedReadAhead readAhead, PeerAuthenticator authenticator,
-    AuditTrail audit)
+    AuditTrail audit, HubMetrics metrics)
     : ExchangeService.ExchangeServiceBase
 {
     /// <summary>Most changes per SubmitChanges request.</summary>
@@ -67,7 +68,9 @@ internal sealed partial class ExchangeGrpcService(
         }
 
         var jurisdiction = SourceOf(context.Caller(), request.SourceSystem);
-        return (await IngestPath.SubmitAsync(store, clock, request, jurisdiction, context.CancellationToken)).Response;
+        var (response, repeated) = await IngestPath.SubmitAsync(store, clock, request, jurisdiction, context.CancellationToken);
+        metrics.Ingested(response, repeated, "submit");
+        return response;
     }
 
     /// <inheritdoc />
@@ -127,6 +130,7 @@ internal sealed partial class ExchangeGrpcService(
         }
 
         await audit.ReadAsync(context, caller, ScopeText(scope), scope.Types, count);
+        metrics.Served(count, "pull");
         if (mayCut && !response.CaughtUp)
         {
             // Perhaps cut at 4 MiB: read ahead from where this response ends.
@@ -210,12 +214,18 @@ internal sealed partial class ExchangeGrpcService(
         // instead of holding up the shutdown until the transport resets it.
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var cancellation = linked.Token;
+        metrics.Subscribers(+1);
         try
         {
             var grant = new GrantCheck(authenticator, context, request.Scope, scope, clock);
             var caller = context.Caller();
             await TailAsync(scope, cursor, heartbeat, grant, Disclosure.NeedsRedaction(caller, scope) ? caller : null,
-                count => audit.ReadAsync(context, caller, ScopeText(scope), scope.Types, count), responseStream, cancellation);
+                count =>
+                {
+                    metrics.Served(count, "subscribe");
+                    return audit.ReadAsync(context, caller, ScopeText(scope), scope.Types, count);
+                },
+                responseStream, cancellation);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
@@ -225,6 +235,10 @@ internal sealed partial class ExchangeGrpcService(
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
             // The client went away: nothing to answer.
+        }
+        finally
+        {
+            metrics.Subscribers(-1);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using GridExchange.Domain.Ingest;
 using GridExchange.Domain.Sync;
+using GridExchange.Hub.Operations;
 using GridExchange.Hub.Services;
 using GridExchange.Storage;
 using GridExchange.V1;
@@ -23,7 +24,8 @@ namespace GridExchange.Hub.Sync;
 /// pipeline's retries; one that breaks before is retried by the pipeline with back-off.
 /// </remarks>
 internal sealed partial class PullRunner(
-    IHubStore store, PeerPipelines pipelines, PeerChannels channels, IOptions<HubOptions> options, TimeProvider clock, ILogger<PullRunner> logger)
+    IHubStore store, PeerPipelines pipelines, PeerChannels channels, IOptions<HubOptions> options, TimeProvider clock, HubMetrics metrics,
+    ILogger<PullRunner> logger)
 {
     private const int MaxCheckpointLength = 1024;
 
@@ -172,6 +174,7 @@ internal sealed partial class PullRunner(
         request.RequestId = SyncRequestIds.ForPulledBatch(
             run.Peer.Id, run.Checkpoint, batch.Checkpoint, SHA256.HashData(new RepeatedChanges(request).ToByteArray()));
         var (response, repeated) = await IngestPath.SubmitAsync(store, clock, request, run.Jurisdiction, cancellationToken);
+        metrics.Ingested(response, repeated, "pull");
         run.Checkpoint = batch.Checkpoint;
         run.Batches++;
         if (kind == ExportBatchKind.SnapshotEnd)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GridExchange.Domain.Sync;
+using GridExchange.Hub.Operations;
 using GridExchange.Storage;
 using GridExchange.V1;
 using Hangfire;
@@ -27,17 +28,19 @@ public sealed partial class SyncJob
     private readonly PullRunner _pull;
     private readonly PushRunner _push;
     private readonly DirectiveRunner _directives;
+    private readonly HubMetrics _metrics;
     private readonly SyncLocks _locks;
     private readonly SyncRuntime _runtime;
     private readonly TimeProvider _clock;
     private readonly ILogger<SyncJob> _logger;
 
-    internal SyncJob(IHubStore store, PullRunner pull, PushRunner push, DirectiveRunner directives, SyncLocks locks, SyncRuntime runtime, TimeProvider clock, ILogger<SyncJob> logger)
+    internal SyncJob(IHubStore store, PullRunner pull, PushRunner push, DirectiveRunner directives, HubMetrics metrics, SyncLocks locks, SyncRuntime runtime, TimeProvider clock, ILogger<SyncJob> logger)
     {
         _store = store;
         _pull = pull;
         _push = push;
         _directives = directives;
+        _metrics = metrics;
         _locks = locks;
         _runtime = runtime;
         _clock = clock;
@@ -101,6 +104,10 @@ public sealed partial class SyncJob
     internal async Task<bool> ExecuteLinkAsync(Peer peer, SyncDirection link, bool fullResync, string runId, TimeSpan? follow, CancellationToken cancellationToken)
     {
         var name = SyncJobIds.For(peer.Id, link);
+        using var span = _metrics.Activities.StartActivity($"sync {HubMetrics.LinkName(link)}");
+        span?.SetTag("gridexchange.peer", peer.Id);
+        span?.SetTag("gridexchange.link", HubMetrics.LinkName(link));
+        span?.SetTag("gridexchange.run_id", runId);
         var syncStore = (ISyncStore)_store;
         var started = _clock.GetUtcNow();
         var state = await syncStore.GetSyncLinkAsync(peer.Id, link, cancellationToken) ?? SyncLinkState.New(peer.Id, link);
@@ -129,6 +136,7 @@ public sealed partial class SyncJob
                 LagSeconds = result.LagSeconds,
             }, cancellationToken);
             _runtime.Finished(peer.Id, link, result, null);
+            _metrics.SyncRun(peer.Id, link, succeeded: true, result.LagChanges, result.LagSeconds);
             if (result.Batches == 0 && follow is not null)
             {
                 return true;
@@ -153,6 +161,8 @@ public sealed partial class SyncJob
                     : state.Position,
             }, CancellationToken.None);
             _runtime.Finished(peer.Id, link, null, error);
+            _metrics.SyncRun(peer.Id, link, succeeded: false, 0, 0);
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
             LogFailed(name, error, watch.ElapsedMilliseconds);
             return false;
         }
