@@ -119,7 +119,19 @@ public static class HubHost
             grpc.Interceptors.Add<DeadlineInterceptor>();
             grpc.Interceptors.Add<NotYetAvailableInterceptor>();
             grpc.Interceptors.Add<StoreUnavailableInterceptor>();
-        });
+        })
+            // HTTP/JSON routes for the read and pull RPCs (their google.api.http annotations in
+            // protos/), for systems that cannot speak gRPC. A transcoded call runs the same
+            // interceptors as a gRPC one: the bearer token comes from the Authorization header,
+            // and an error is a JSON google.rpc.Status with its details (ErrorInfo, BadRequest,
+            // RetryInfo), which the registry lets the writer name in "@type".
+            .AddJsonTranscoding(json =>
+            {
+                json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromFiles(Google.Rpc.ErrorDetailsReflection.Descriptor);
+                // Canonical proto3 JSON: 64-bit integers (sequences, versions) as strings, so no
+                // JavaScript client rounds them.
+                json.JsonSettings.WriteInt64sAsStrings = true;
+            });
         builder.Services.AddGrpcReflection();
         // One set of checks for grpc.health.v1 and the operations listener's /readyz.
         builder.Services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("store").AddCheck<Operations.HangfireHealthCheck>("hangfire");

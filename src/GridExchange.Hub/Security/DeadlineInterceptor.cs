@@ -17,7 +17,8 @@ namespace GridExchange.Hub.Security;
 /// would only make every subscriber reconnect on a timer. Dead subscribers are found without
 /// one: the stream's heartbeats, and HTTP/2 keep-alive pings on the connection
 /// (<see cref="HubHost"/>), fail once the peer is gone. Health and reflection are open to
-/// tools and load balancers that send no deadline.
+/// tools and load balancers that send no deadline. Calls over the HTTP/JSON routes (JSON
+/// transcoding) cannot carry a deadline and are not refused.
 /// </remarks>
 internal sealed class DeadlineInterceptor(IOptions<HubOptions> options) : Interceptor
 {
@@ -59,9 +60,14 @@ internal sealed class DeadlineInterceptor(IOptions<HubOptions> options) : Interc
         return continuation(requestStream, responseStream, context);
     }
 
+    // A call over the HTTP/JSON routes (JSON transcoding) is not refused: plain HTTP has no
+    // grpc-timeout to send, so those routes (the read and pull RPCs only, short by design) are
+    // bounded by the caller's and any proxy's HTTP timeouts instead, and are cancelled when the
+    // caller goes away.
     private void Check(ServerCallContext context)
     {
-        if (_required && context.Deadline == DateTime.MaxValue && MethodPolicy.IsProtected(context.Method) && !Exempt.Contains(context.Method))
+        if (_required && context.Deadline == DateTime.MaxValue && MethodPolicy.IsProtected(context.Method) && !Exempt.Contains(context.Method)
+            && !HttpJsonCalls.IsTranscoded(context))
         {
             throw RpcErrors.Status(StatusCode.InvalidArgument, ErrorReasons.DeadlineRequired,
                 $"{context.Method} needs a deadline: set one on the call (grpc-timeout), e.g. 10–30 s for reads, 60 s for SubmitChanges.",

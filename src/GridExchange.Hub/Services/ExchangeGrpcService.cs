@@ -118,11 +118,13 @@ internal sealed partial class ExchangeGrpcService(
         }
 
         int count;
-        if (Disclosure.NeedsRedaction(caller, scope))
+        var redact = Disclosure.NeedsRedaction(caller, scope);
+        if (redact || HttpJsonCalls.IsTranscoded(context))
         {
             // A caller without every grant the scope's records need gets typed, redacted copies:
-            // the stored bytes never go out unredacted.
-            (next, count) = AddRedacted(response, page, scope, caller, next);
+            // the stored bytes never go out unredacted. An HTTP/JSON call gets typed copies too:
+            // JSON is written from the typed message, not from stored bytes.
+            (next, count) = AddTyped(response, page, scope, redact ? caller : null, next);
         }
         else
         {
@@ -171,9 +173,10 @@ internal sealed partial class ExchangeGrpcService(
         return (next, changes.Count);
     }
 
-    // The typed path: envelopes with their payloads redacted for the caller, measured one by one
-    // for the 4 MiB cut. Returns the sequence the response ends at and how many changes it holds.
-    private static (long Next, int Count) AddRedacted(PullChangesResponse response, FeedPage page, FeedScope scope, Caller caller, long next)
+    // The typed path: envelopes with typed payloads, redacted for redactFor when given, measured
+    // one by one for the 4 MiB cut. Returns the sequence the response ends at and how many
+    // changes it holds.
+    private static (long Next, int Count) AddTyped(PullChangesResponse response, FeedPage page, FeedScope scope, Caller? redactFor, long next)
     {
         var bytes = 0;
         foreach (var logged in page.Changes)
@@ -183,7 +186,13 @@ internal sealed partial class ExchangeGrpcService(
                 continue;
             }
 
-            var change = Redactor.RedactChange(projected, caller.Grants);
+            var change = redactFor is null ? projected : Redactor.RedactChange(projected, redactFor.Grants);
+            if (change.HasStoredPayload)
+            {
+                // Still the stored bytes (nothing to redact): parsed into the typed payload field.
+                change = Change.Parser.ParseFrom(change.ToByteString());
+            }
+
             var size = CodedOutputStream.ComputeMessageSize(change) + 1;
             if (response.Changes.Count > 0 && bytes + size > MaxResponseBytes)
             {

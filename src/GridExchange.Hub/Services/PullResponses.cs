@@ -302,6 +302,12 @@ internal static class PullResponses
 /// </summary>
 internal static class ExchangeServiceBinding
 {
+    /// <summary>
+    /// The service's descriptor, as on the generated class: JSON transcoding reads the
+    /// <c>google.api.http</c> routes from the <c>Descriptor</c> of the bind method's type.
+    /// </summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => ExchangeService.Descriptor;
+
     /// <summary>The bind method grpc-dotnet calls (the generated one's signature).</summary>
     public static void BindService(ServiceBinderBase serviceBinder, ExchangeService.ExchangeServiceBase serviceImpl) =>
         ExchangeService.BindService(new Binder(serviceBinder), serviceImpl);

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace GridExchange.Hub.Startup;
 
 /// <summary>
-/// How the hub listens. With a certificate: HTTP/2 over TLS, asking every client for a
+/// How the hub listens. With a certificate: HTTP/2 (and HTTP/1.1 for the JSON routes) over TLS, asking every client for a
 /// certificate (a peer registered with <c>client_certificate_sha256</c> is held to it; the
 /// certificate is pinned by fingerprint, so no CA is involved). Without one: cleartext HTTP/2,
 /// allowed only on a loopback address (nothing off the machine can reach it) or when
@@ -39,6 +39,10 @@ internal static class Transport
             listen.Protocols = HttpProtocols.Http2;
             if (certificate is not null)
             {
+                // Over TLS, ALPN picks the protocol: gRPC clients ask for h2, and the HTTP/JSON
+                // routes (JSON transcoding) stay open to HTTP/1.1-only clients. Cleartext stays
+                // HTTP/2 only, as gRPC without TLS needs (prior knowledge).
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(https =>
                 {
                     https.ServerCertificate = certificate;

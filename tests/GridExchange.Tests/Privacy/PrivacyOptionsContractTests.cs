@@ -201,7 +201,8 @@ public partial class PrivacyOptionsContractTests
     /// <summary>
     /// Reads messages, fields and enum values with their leading comments from every .proto file
     /// of the contract. A line-based reader for the layout <c>buf format</c> gives the files: one
-    /// declaration starts per line, and a declaration whose options span lines ends at its ';'.
+    /// declaration starts per line, a declaration whose options span lines ends at its ';', and
+    /// an rpc's option block (<c>google.api.http</c>) is skipped brace by brace.
     /// </summary>
     private static IReadOnlyList<ProtoElement> ParseContract()
     {
@@ -249,7 +250,9 @@ public partial class PrivacyOptionsContractTests
                     continue;
                 }
 
-                if (line == "}")
+                // "};" closes an option's aggregate value spread over lines (an rpc's
+                // google.api.http with additional_bindings), opened by a line ending in '{'.
+                if (line is "}" or "};")
                 {
                     scopes.Pop();
                     continue;
@@ -270,7 +273,9 @@ public partial class PrivacyOptionsContractTests
                     continue;
                 }
 
-                inDeclaration = !line.EndsWith(';');
+                // Inside an rpc's body or an option's aggregate value ("other"), a line without
+                // ';' (`get: "/v1/changes"`) is a whole entry, not the start of a declaration.
+                inDeclaration = scope != "other" && !line.EndsWith(';');
             }
 
             Assert.True(scopes.Count == 0, $"{path}: unbalanced braces");
