@@ -16,7 +16,8 @@ namespace GridExchange.Hub.Sync;
 /// up too). Idempotent: every replica may run it at any time.
 /// </summary>
 internal sealed partial class SyncScheduler(
-    IHubStore store, IRecurringJobManager jobs, IBackgroundJobClient client, JobStorage storage, IOptions<HubOptions> options, ILogger<SyncScheduler> logger)
+    IHubStore store, IRecurringJobManager jobs, IBackgroundJobClient client, JobStorage storage, SyncLocks locks, IOptions<HubOptions> options,
+    ILogger<SyncScheduler> logger)
 {
     /// <summary>The reconciling job's id.</summary>
     public const string ReconcileJobId = "sync-reconcile";
@@ -32,12 +33,27 @@ internal sealed partial class SyncScheduler(
             return;
         }
 
-        jobs.AddOrUpdate<SyncScheduler>(ReconcileJobId, s => s.ReconcileAsync(CancellationToken.None), options.Value.Sync.ReconcileSchedule,
+        jobs.AddOrUpdate<SyncScheduler>(ReconcileJobId, s => s.ReconcileScheduledAsync(CancellationToken.None), options.Value.Sync.ReconcileSchedule,
             new RecurringJobOptions { TimeZone = ChinaStandardTime });
     }
 
-    /// <summary>Adds, updates and removes the peers' recurring sync jobs to match the registry.</summary>
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
+    /// <summary>
+    /// The recurring <c>sync-reconcile</c> job: <see cref="ReconcileAsync"/> under the scheduler's
+    /// lock (an advisory lock on PostgreSQL, freed by the server if this replica dies mid-run), so
+    /// replicas do not reconcile at once; a run that finds another holding it has nothing to add.
+    /// </summary>
+    public async Task ReconcileScheduledAsync(CancellationToken cancellationToken)
+    {
+        using var held = locks.TryAcquire(ReconcileJobId, "reconcile", TimeSpan.FromSeconds(5));
+        if (held is null)
+        {
+            return;
+        }
+
+        await ReconcileAsync(cancellationToken);
+    }
+
+    /// <summary>Adds, updates and removes the peers' recurring sync jobs to match the registry (idempotent: any replica may run it at any time).</summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         var desired = new Dictionary<string, (string PeerId, SyncDirection Link, string Cron)>(StringComparer.Ordinal);

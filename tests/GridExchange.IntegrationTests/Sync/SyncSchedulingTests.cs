@@ -94,6 +94,36 @@ public abstract class SyncSchedulingTests(bool postgres)
     }
 
     [Fact]
+    public async Task ScheduledReconcile_TakesTheSchedulersLock_AndRestoresAMissingJob()
+    {
+        await using var harness = await SyncHarness.StartAsync(postgres);
+        var county = await harness.StartCountyAsync(Zhifu);
+        await harness.RegisterAsync("sim-370602", county, schedule: "*/5 * * * *");
+        var storage = harness.Hub.Services.GetRequiredService<JobStorage>();
+        var scheduler = harness.Hub.Services.GetRequiredService<SyncScheduler>();
+        var locks = harness.Hub.Services.GetRequiredService<SyncLocks>();
+        bool Scheduled()
+        {
+            using var connection = storage.GetConnection();
+            return connection.GetRecurringJobs(["sync:pull:sim-370602"]).Any(j => !j.Removed && j.Cron is not null);
+        }
+
+        Assert.True(Scheduled());
+        harness.Hub.Services.GetRequiredService<IRecurringJobManager>().RemoveIfExists("sync:pull:sim-370602");
+        Assert.False(Scheduled());
+
+        // Another replica reconciling now (it holds the lock): this run adds nothing and ends.
+        using (locks.TryAcquire(SyncScheduler.ReconcileJobId, "other-replica", TimeSpan.FromSeconds(5)))
+        {
+            await scheduler.ReconcileScheduledAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(Scheduled());
+        }
+
+        await scheduler.ReconcileScheduledAsync(CancellationToken.None);
+        Assert.True(Scheduled());
+    }
+
+    [Fact]
     public async Task TriggerSync_AndGetPeerStatus_AnswerAsTheContractSays()
     {
         await using var harness = await SyncHarness.StartAsync(postgres);
