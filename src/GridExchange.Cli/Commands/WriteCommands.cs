@@ -55,7 +55,18 @@ internal sealed class SubmitCommand(CliContext context) : AsyncCommand<SubmitSet
         using var client = context.CreateClient(settings);
         int applied = 0, duplicate = 0, stale = 0, rejected = 0, batch = 0;
         var cursor = "";
-        foreach (var chunk in changes.Chunk(settings.BatchSize))
+
+        // A progress bar of changes sent, on stderr only when it is a terminal (scripts read stdout).
+        async Task SendAllAsync(Action<int> sent)
+        {
+            foreach (var chunk in changes.Chunk(settings.BatchSize))
+            {
+                await SendAsync(chunk).ConfigureAwait(false);
+                sent(chunk.Length);
+            }
+        }
+
+        async Task SendAsync(Change[] chunk)
         {
             var request = new SubmitChangesRequest { RequestId = $"gridx-{fingerprint}-{batch}", SourceSystem = settings.Source };
             request.Changes.AddRange(chunk);
@@ -79,6 +90,22 @@ internal sealed class SubmitCommand(CliContext context) : AsyncCommand<SubmitSet
             }
 
             batch++;
+        }
+
+        if (context.Io.ErrorIsTerminal)
+        {
+            await context.ErrorConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("submitting", maxValue: changes.Count);
+                    await SendAllAsync(n => task.Increment(n)).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+        else
+        {
+            await SendAllAsync(_ => { }).ConfigureAwait(false);
         }
 
         if (!settings.Json)
