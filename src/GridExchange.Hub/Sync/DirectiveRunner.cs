@@ -80,14 +80,9 @@ internal sealed partial class DirectiveRunner(
             return (0, 0);
         }
 
-        var scope = FeedScope.Create([peer.RegionCode], [EntityType.DirectiveReceipt]);
-        var after = FeedCursor.TryDecode(position, out var cursor) ? cursor.Sequence : 0;
-        var page = await store.ReadFeedAsync(new FeedQuery(after, scope, 1000), cancellationToken);
-        var seen = page.Changes.Where(c => scope.Project(c.Type, c.Operation, c.RegionCode, c.OldRegionCode) is not null).ToList();
-        return seen.Count == 0
-            ? (0, 0)
-            : (seen.Select(c => DirectiveIdOf(c.Key)).Distinct(StringComparer.Ordinal).LongCount(),
-                Math.Max(0, (long)(clock.GetUtcNow() - seen[0].CommittedAt).TotalSeconds));
+        var (pending, seconds) = await FeedLag.ReadAsync(
+            store, FeedScope.Create([peer.RegionCode], [EntityType.DirectiveReceipt]), position, clock, cancellationToken);
+        return (pending.Select(c => DirectiveIdOf(c.Key)).Distinct(StringComparer.Ordinal).LongCount(), seconds);
     }
 
     // One page of the feed. True when the peer holds every directive change up to the head.

@@ -84,11 +84,8 @@ internal sealed partial class PushRunner(
     /// </summary>
     public async Task<(long Changes, long Seconds)> LagAsync(Peer peer, string ackedCursor, CancellationToken cancellationToken)
     {
-        var scope = FeedRequests.Scope(null, "scope", Caller.FromPeer(peer));
-        var after = FeedCursor.TryDecode(ackedCursor, out var cursor) ? cursor.Sequence : 0;
-        var page = await store.ReadFeedAsync(new FeedQuery(after, scope, 1000), cancellationToken);
-        var seen = page.Changes.Where(c => scope.Project(c.Type, c.Operation, c.RegionCode, c.OldRegionCode) is not null).ToList();
-        return seen.Count == 0 ? (0, 0) : (seen.Count, Math.Max(0, (long)(clock.GetUtcNow() - seen[0].CommittedAt).TotalSeconds));
+        var (pending, seconds) = await FeedLag.ReadAsync(store, FeedRequests.Scope(null, "scope", Caller.FromPeer(peer)), ackedCursor, clock, cancellationToken);
+        return (pending.Count, seconds);
     }
 
     // One incremental batch. True when the sink holds the head for its scope.
