@@ -245,6 +245,18 @@ internal sealed partial class ExchangeGrpcService(
         {
             // The client went away: nothing to answer.
         }
+        catch (Exception e) when (e is not RpcException && e is not OperationCanceledException
+            && (context.CancellationToken.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested))
+        {
+            // A write or read that failed because the connection was aborted (the client went, or
+            // the hub is stopping and Kestrel tore the connection down) is the end of the stream,
+            // not a fault of the hub: the client resumes from its last cursor.
+            if (!context.CancellationToken.IsCancellationRequested)
+            {
+                throw RpcErrors.Unavailable(ErrorReasons.ServiceUnavailable,
+                    "The hub is shutting down; reconnect from your last cursor.", TimeSpan.FromSeconds(1));
+            }
+        }
         finally
         {
             metrics.Subscribers(-1);
