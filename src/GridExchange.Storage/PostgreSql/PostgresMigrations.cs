@@ -598,5 +598,23 @@ internal static class PostgresMigrations
                 last_call_at timestamptz NOT NULL
             );
             """),
+        new(16, "region statistics: the codes a record counts under, computed inline", """
+            -- The same set as before (each level from the province down to the scope, each
+            -- once), as one expression the planner inlines: a level is kept when it differs from
+            -- the next one down (the levels are prefixes padded with zeros, so equal levels are
+            -- always adjacent), the scope always. The version with a sub-select was a function
+            -- call per group of every entities statement: 21 µs each, 200 groups for a batch of
+            -- 1,000 persons spread over 200 grids, a tenth of the batch's time (track_functions
+            -- on the ingest benchmark: 871 ms of 14 s).
+            CREATE OR REPLACE FUNCTION region_stats_codes(scope text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+                SELECT array_remove(ARRAY[
+                    CASE WHEN left(scope, 2) || '0000000000' <> left(scope, 4) || '00000000' THEN left(scope, 2) || '0000000000' END,
+                    CASE WHEN left(scope, 4) || '00000000' <> left(scope, 6) || '000000' THEN left(scope, 4) || '00000000' END,
+                    CASE WHEN left(scope, 6) || '000000' <> left(scope, 9) || '000' THEN left(scope, 6) || '000000' END,
+                    CASE WHEN left(scope, 9) || '000' <> left(scope, 12) THEN left(scope, 9) || '000' END,
+                    CASE WHEN left(scope, 12) <> scope THEN left(scope, 12) END,
+                    scope], NULL)
+            $$;
+            """),
     ];
 }

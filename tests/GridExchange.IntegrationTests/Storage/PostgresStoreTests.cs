@@ -29,6 +29,35 @@ public sealed class PostgresStoreTests
         Assert.Equal((long)applied.Count, (long)(await command.ExecuteScalarAsync(timeout.Token))!);
     }
 
+    /// <summary>
+    /// Migration 16 rewrote region_stats_codes as one inlinable expression: it must give the same
+    /// set as the sub-select it replaced (each level from the province down, each once), for
+    /// every level, for grids, and for codes whose zero runs make levels coincide.
+    /// </summary>
+    [Theory]
+    [InlineData("370000000000", "370000000000")]
+    [InlineData("370600000000", "370000000000 370600000000")]
+    [InlineData("370602000000", "370000000000 370600000000 370602000000")]
+    [InlineData("370602001000", "370000000000 370600000000 370602000000 370602001000")]
+    [InlineData("370602001001", "370000000000 370600000000 370602000000 370602001000 370602001001")]
+    [InlineData("370602001001001", "370000000000 370600000000 370602000000 370602001000 370602001001 370602001001001")]
+    [InlineData("370000123000", "370000000000 370000123000")]
+    [InlineData("370600000001", "370000000000 370600000000 370600000001")]
+    public async Task RegionStatsCodes_AreEachLevelOnce(string scope, string expected)
+    {
+        var connectionString = await PostgresServer.NewDatabaseAsync("codes");
+        await using var store = new PostgresHubStore(connectionString, TestKeys.Protection);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await store.MigrateAsync(timeout.Token);
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(timeout.Token);
+        await using var command = new NpgsqlCommand("SELECT region_stats_codes(@scope)", connection);
+        command.Parameters.AddWithValue("scope", scope);
+        var codes = (string[])(await command.ExecuteScalarAsync(timeout.Token))!;
+        Assert.Equal(expected.Split(' '), codes.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task Migrate_StoresBatchAnswersUncompressed()
     {
