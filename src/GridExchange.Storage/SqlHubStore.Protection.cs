@@ -145,6 +145,10 @@ public abstract partial class SqlHubStore
         ExecuteEachAsync(connection, transaction, "UPDATE change_log SET payload = @payload WHERE seq = @seq",
             "payload", payloads, "seq", sequences, cancellationToken);
 
+    /// <summary>Empties the citizen-ID index (a rebuild starts with it).</summary>
+    protected virtual Task ClearCitizenIdIndexAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "DELETE FROM citizen_id_index", cancellationToken);
+
     /// <summary>Inserts citizen-ID index rows into an index known to hold none of <paramref name="keys"/>.</summary>
     protected virtual Task InsertCitizenIdIndexAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<string> keys, IReadOnlyList<byte[]> hashes,
@@ -180,7 +184,8 @@ public abstract partial class SqlHubStore
     }
 
     /// <summary>
-    /// How a batch changes the citizen-ID index: each person's last change in the batch sets its
+    /// How a batch changes the citizen-ID index where it is a table of its own (SQLite; on
+    /// PostgreSQL the hash is a column of the entities row): each person's last change in the batch sets its
     /// entry (an UPSERT with a citizen ID) or removes it (a DELETE, or an UPSERT without one —
     /// only for persons the store held before, <paramref name="stored"/>).
     /// </summary>
@@ -205,7 +210,6 @@ public abstract partial class SqlHubStore
             {
                 changes.SetKeys.Add(key);
                 changes.SetHashes.Add(hash);
-                changes.SetNew.Add(!stored.ContainsKey(row.Planned.Entity));
             }
             else if (stored.ContainsKey(row.Planned.Entity))
             {
@@ -269,7 +273,7 @@ public abstract partial class SqlHubStore
     private async Task<long> BuildCitizenIdIndexAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         await ReadHeadAsync(connection, transaction, LockHeadClause, cancellationToken);
-        await ExecuteAsync(connection, transaction, "DELETE FROM citizen_id_index", cancellationToken);
+        await ClearCitizenIdIndexAsync(connection, transaction, cancellationToken);
         long indexed = 0;
         var after = "";
         while (true)
@@ -338,12 +342,6 @@ public abstract partial class SqlHubStore
 
         /// <summary>The entries' hashes.</summary>
         public List<byte[]> SetHashes { get; } = [];
-
-        /// <summary>
-        /// In step with <see cref="SetKeys"/>: whether the person is new to the store, so no entry
-        /// can exist for it yet and a plain insert will do (entries exist only for stored persons).
-        /// </summary>
-        public List<bool> SetNew { get; } = [];
 
         /// <summary>Persons whose entry is removed.</summary>
         public List<string> Removed { get; } = [];

@@ -38,6 +38,13 @@ public abstract partial class SqlHubStore : IHubStore, IAuditLog
     /// <summary>The dialect's migrations, in id order.</summary>
     protected abstract IReadOnlyList<Migration> Migrations { get; }
 
+    /// <summary>
+    /// The migrations the database had when this store last migrated it: all of them in
+    /// production; fewer only where a test builds a database as an older hub left it, and a
+    /// dialect's statement must then fit the older schema.
+    /// </summary>
+    protected IReadOnlySet<int> AppliedMigrations { get; private set; } = new HashSet<int>();
+
     /// <summary>Opens a new connection (pooled by the provider).</summary>
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
 
@@ -83,6 +90,7 @@ public abstract partial class SqlHubStore : IHubStore, IAuditLog
 
         foreach (var migration in Migrations.Where(m => m.Id <= throughId && !applied.Contains(m.Id)).OrderBy(m => m.Id))
         {
+            applied.Add(migration.Id);
             await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
             await using var record = connection.CreateCommand();
             record.Transaction = transaction;
@@ -93,6 +101,7 @@ public abstract partial class SqlHubStore : IHubStore, IAuditLog
             await record.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        AppliedMigrations = applied;
         if (throughId >= ProtectionMigrationId)
         {
             await CheckCitizenIdIndexAsync(connection, transaction, cancellationToken);
