@@ -16,7 +16,15 @@ public static class SeedReader
     /// county file can hold millions of lines and is never loaded whole.
     /// </summary>
     /// <exception cref="InvalidDataException">A line is not a valid <see cref="Change"/> (the message names the line).</exception>
-    public static async IAsyncEnumerable<Change> ReadAsync(string filePath, [EnumeratorCancellation] CancellationToken ct)
+    public static IAsyncEnumerable<Change> ReadAsync(string filePath, CancellationToken ct) => ReadAsync(filePath, null, ct);
+
+    /// <summary>
+    /// Streams the changes of one <c>.ndjson.gz</c> file whose raw line passes
+    /// <paramref name="keepLine"/>, so a reader that loads part of a file skips the JSON
+    /// parse (most of the cost) of the lines it does not want.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A kept line is not a valid <see cref="Change"/> (the message names the line).</exception>
+    public static async IAsyncEnumerable<Change> ReadAsync(string filePath, Func<string, bool>? keepLine, [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(filePath);
         await using var file = new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
@@ -26,7 +34,7 @@ public static class SeedReader
         while (await reader.ReadLineAsync(ct) is { } line)
         {
             lineNumber++;
-            if (line.Length == 0)
+            if (line.Length == 0 || (keepLine is not null && !keepLine(line)))
             {
                 continue;
             }

@@ -52,7 +52,7 @@ internal sealed record BenchmarkOptions
                     i++;
                     break;
                 default:
-                    Console.Error.WriteLine("usage: GridExchange.Benchmarks [--rows N (>= 1000)] [--quick] [--no-sqlite]");
+                    Console.Error.WriteLine("usage: GridExchange.Benchmarks [--rows N (>= 1000)] [--quick] [--no-sqlite]\n   or: GridExchange.Benchmarks scale [--help | options, see README \"Scale scenario\"]");
                     return null;
             }
         }

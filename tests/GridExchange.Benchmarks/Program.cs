@@ -9,6 +9,30 @@ using GridExchange.Benchmarks.Sqlite;
 // Benchmarks are not tests: figures are compared with baselines measured in this run and
 // reported, and the exit code is 0 whatever they are. Only a run that could not measure at
 // all (no PostgreSQL, a crash) exits 1.
+if (args is ["scale", .. var scaleArgs])
+{
+    // The scale scenario runs for as long as the city takes (20+ minutes at 10 million
+    // residents): no overall time limit, Ctrl+C stops it (and still drops its database).
+    var scaleOptions = GridExchange.Benchmarks.Scale.ScaleOptions.Parse(scaleArgs);
+    if (scaleOptions is null)
+    {
+        return 2;
+    }
+
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        stop.Cancel();
+    };
+    return await GridExchange.Benchmarks.Scale.ScaleScenario.RunAsync(scaleOptions, stop.Token);
+}
+
+if (args is ["replicas", ..])
+{
+    return await GridExchange.Benchmarks.Replicas.ReplicaBenchmark.RunAsync(args[1..]);
+}
+
 var options = BenchmarkOptions.Parse(args);
 if (options is null)
 {
@@ -28,12 +52,8 @@ var token = cancellation.Token;
 Console.WriteLine(Report.Format($"GridExchange benchmarks ({(options.Quick ? "quick" : "default")}): {options.Rows:N0} PostgreSQL rows, {(options.Sqlite ? Report.Format($"{options.SqliteRows:N0}") : "no")} SQLite rows"));
 Console.WriteLine(Report.Format($".NET {Environment.Version}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}"));
 
-var failed = false;
-PostgresServer? server = null;
-try
+var failed = !await PostgresServer.RunAsync("PostgreSQL benchmarks", report, async server =>
 {
-    server = await PostgresServer.StartAsync(token);
-    Console.WriteLine($"PostgreSQL {await server.VersionAsync(token)}: {server.Description}");
     var database = await server.CreateDatabaseAsync("feed", token);
 
     Console.WriteLine();
@@ -42,28 +62,13 @@ try
 
     Console.WriteLine();
     Console.WriteLine("2. Pull (PostgreSQL, hub in-process over gRPC)");
-    await using (var hub = await BenchHub.StartAsync(database, token))
-    {
-        await PullBenchmark.RunAsync(database, hub, options, report, token);
+    await using var hub = await BenchHub.StartAsync(database, token);
+    await PullBenchmark.RunAsync(database, hub, options, report, token);
 
-        Console.WriteLine();
-        Console.WriteLine("3. Streaming latency (PostgreSQL, SubmitChanges → SubscribeChanges over gRPC)");
-        await StreamingBenchmark.RunAsync(hub, options, report, token);
-    }
-}
-catch (Exception e) when (e is not OutOfMemoryException)
-{
-    failed = true;
-    Console.Error.WriteLine($"PostgreSQL benchmarks failed: {e}");
-    report.Note($"PostgreSQL benchmarks failed: {e.GetType().Name}: {e.Message}");
-}
-finally
-{
-    if (server is not null)
-    {
-        await server.DisposeAsync();
-    }
-}
+    Console.WriteLine();
+    Console.WriteLine("3. Streaming latency (PostgreSQL, SubmitChanges → SubscribeChanges over gRPC)");
+    await StreamingBenchmark.RunAsync(hub, options, report, token);
+}, token);
 
 if (options.Sqlite)
 {

@@ -22,31 +22,14 @@ internal static class SampleLoader
         long applied = 0;
         foreach (var file in manifest.Files)
         {
-            var peer = new Peer
-            {
-                Id = file.SourceSystem,
-                Name = $"Sample source {file.SourceSystem}",
-                Level = RegionCode.TryParse(file.RegionCode, out var region) ? (RegionLevel)(int)region.Level : RegionLevel.Unspecified,
-                RegionCode = file.RegionCode,
-                Roles = { PeerRole.Source, PeerRole.Consumer },
-                DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
-                Enabled = true,
-            };
-            await store.UpsertPeerAsync(peer, cancellationToken);
+            await store.UpsertPeerAsync(SourcePeer(file), cancellationToken);
 
             var jurisdiction = new SourceJurisdiction(file.SourceSystem, file.RegionCode);
             var batch = new List<ValidChange>(BatchSize);
             var batchNumber = 0;
             await foreach (var change in SeedReader.ReadAsync(Path.Combine(directory, file.Name), cancellationToken))
             {
-                var check = ChangeValidator.Validate(change, jurisdiction);
-                if (!check.IsValid)
-                {
-                    throw new InvalidDataException(
-                        $"{file.Name}: change {change.SourceChangeId} breaks a rule ({check.Reason}: {check.Message}); the sample is not loaded.");
-                }
-
-                batch.Add(new ValidChange(batch.Count, check.Normalized, check.RegionCode, check.ParentKey));
+                batch.Add(Validate(file, jurisdiction, change, batch.Count));
                 if (batch.Count == BatchSize)
                 {
                     applied += await SubmitAsync(store, file, ++batchNumber, batch, cancellationToken);
@@ -61,6 +44,34 @@ internal static class SampleLoader
         }
 
         return applied;
+    }
+
+    /// <summary>The peer a seed file's source system is registered as: SOURCE and CONSUMER over the file's region.</summary>
+    internal static Peer SourcePeer(SeedFile file) => new()
+    {
+        Id = file.SourceSystem,
+        Name = $"Sample source {file.SourceSystem}",
+        Level = RegionCode.TryParse(file.RegionCode, out var region) ? (RegionLevel)(int)region.Level : RegionLevel.Unspecified,
+        RegionCode = file.RegionCode,
+        Roles = { PeerRole.Source, PeerRole.Consumer },
+        DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
+        Enabled = true,
+    };
+
+    /// <summary>
+    /// Validates a seed change as SubmitChanges does, giving the normalised change at
+    /// <paramref name="index"/> of its batch; a change that breaks a rule fails the load.
+    /// </summary>
+    internal static ValidChange Validate(SeedFile file, SourceJurisdiction jurisdiction, Change change, int index)
+    {
+        var check = ChangeValidator.Validate(change, jurisdiction);
+        if (!check.IsValid)
+        {
+            throw new InvalidDataException(
+                $"{file.Name}: change {change.SourceChangeId} breaks a rule ({check.Reason}: {check.Message}); the sample is not loaded.");
+        }
+
+        return new ValidChange(index, check.Normalized, check.RegionCode, check.ParentKey);
     }
 
     private static async Task<long> SubmitAsync(

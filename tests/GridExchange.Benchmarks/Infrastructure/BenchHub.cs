@@ -71,6 +71,18 @@ internal sealed class BenchHub : IAsyncDisposable
         Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
             .GetRequiredService<GridExchange.Hub.Services.FeedReadAhead>(_app.Services).Counts;
 
+    /// <summary>The benchmarks' consumer: CONSUMER over the whole province, every data class.</summary>
+    public static Peer ConsumerPeer() => new Peer
+    {
+        Id = "bench-consumer",
+        Name = "benchmark consumer",
+        Level = RegionLevel.Province,
+        RegionCode = "370000000000",
+        Roles = { PeerRole.Consumer },
+        DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
+        Enabled = true,
+    };
+
     /// <summary>Starts a hub on the PostgreSQL database <paramref name="postgres"/>.</summary>
     public static async Task<BenchHub> StartAsync(string postgres, CancellationToken cancellationToken)
     {
@@ -88,16 +100,7 @@ internal sealed class BenchHub : IAsyncDisposable
         var app = HubHost.Build([], builder => builder.Configuration.AddInMemoryCollection(settings.Concat(BenchKeys.Settings)));
         var address = await HubHost.StartAsync(app, cancellationToken);
         var hub = new BenchHub(app, address, secrets);
-        hub.Consumer = await hub.RegisterAsync(new Peer
-        {
-            Id = "bench-consumer",
-            Name = "benchmark consumer",
-            Level = RegionLevel.Province,
-            RegionCode = "370000000000",
-            Roles = { PeerRole.Consumer },
-            DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
-            Enabled = true,
-        }, cancellationToken);
+        hub.Consumer = await hub.RegisterAsync(ConsumerPeer(), cancellationToken);
         return hub;
     }
 

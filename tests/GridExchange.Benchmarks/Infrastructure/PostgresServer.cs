@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using GridExchange.Benchmarks.Reporting;
 using Npgsql;
 
 namespace GridExchange.Benchmarks.Infrastructure;
@@ -25,6 +26,7 @@ internal sealed class PostgresServer : IAsyncDisposable
     private readonly List<string> _databases = [];
     private string? _clusterDirectory;
     private string? _binDirectory;
+    private bool _keep;
 
     private PostgresServer()
     {
@@ -51,6 +53,38 @@ internal sealed class PostgresServer : IAsyncDisposable
         }
 
         return server;
+    }
+
+    /// <summary>
+    /// Starts (or connects to) the server, runs <paramref name="body"/> on it and disposes it
+    /// whatever happens. A failure is printed and noted in the report, so the run still prints
+    /// its summary of what it did measure; returns false then.
+    /// </summary>
+    public static async Task<bool> RunAsync(string what, Report report, Func<PostgresServer, Task> body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(body);
+        PostgresServer? server = null;
+        try
+        {
+            server = await StartAsync(cancellationToken);
+            Console.WriteLine($"PostgreSQL {await server.VersionAsync(cancellationToken)}: {server.Description}");
+            await body(server);
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"{what} failed: {e}");
+            report.Note($"{what} failed: {e.GetType().Name}: {e.Message}");
+            return false;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Creates a fresh, empty database, dropped again on dispose; returns its connection string.</summary>
@@ -114,10 +148,25 @@ internal sealed class PostgresServer : IAsyncDisposable
         Description = $"throwaway cluster from {_binDirectory}, port {port}, fsync=off";
     }
 
+    /// <summary>
+    /// Leaves the server and the run's databases as they are on dispose (the scale scenario's
+    /// <c>--keep-db</c>). A throwaway cluster keeps running until stopped by hand or swept by the
+    /// next benchmark run, which removes clusters whose run has ended.
+    /// </summary>
+    public void Keep() => _keep = true;
+
     /// <summary>Drops the run's databases, or stops and deletes the throwaway cluster.</summary>
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
+        if (_keep)
+        {
+            Console.WriteLine(_clusterDirectory is null
+                ? "Kept the run's databases."
+                : $"Kept the throwaway cluster in {_clusterDirectory} (running; the next benchmark run removes it): {AdminConnectionString}");
+            return;
+        }
+
         if (_clusterDirectory is null || _binDirectory is null)
         {
             if (AdminConnectionString.Length > 0)

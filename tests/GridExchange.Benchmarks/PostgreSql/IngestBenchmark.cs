@@ -13,9 +13,8 @@ namespace GridExchange.Benchmarks.PostgreSql;
 
 /// <summary>
 /// Figure 1: rows/s of <see cref="PostgresHubStore.IngestAsync"/> on batches of 1,000 Person
-/// changes, against one binary COPY per batch of the same rows into <see cref="RawChangeLog"/>.
-/// The two are interleaved batch by batch, so both tables grow alike and share whatever the
-/// server does in the background (checkpoints, autovacuum).
+/// changes, against one binary COPY per batch of the same rows into <see cref="RawChangeLog"/>,
+/// interleaved batch by batch (<see cref="PairedIngest"/>).
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -26,41 +25,26 @@ internal static class IngestBenchmark
         await using var store = new PostgresHubStore(connectionString, BenchKeys.Protection);
         await store.MigrateAsync(cancellationToken);
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await RawChangeLog.CreateAsync(dataSource, cancellationToken);
+        var paired = await PairedIngest.CreateAsync(store, dataSource, cancellationToken);
 
         var workload = new PersonWorkload(seed: 1, changePrefix: "pg");
-        var rawSequence = 1L;
         var batchNumber = 0;
         PreparedBatch Next() => Batches.Prepare(workload, PersonWorkload.Counties[batchNumber % PersonWorkload.Counties.Count],
             $"pg-{batchNumber++:D6}", BenchmarkOptions.BatchSize);
 
         // Warm-up: each path once.
-        var warm = Next();
-        await IngestAsync(store, warm.ToIngestBatch(), cancellationToken);
-        await RawChangeLog.CopyAsync(dataSource, warm.Valid, rawSequence, TimeProvider.System.GetUtcNow(), cancellationToken);
-        rawSequence += warm.Valid.Count;
+        await paired.RunAsync(Next().ToIngestBatch(), cancellationToken, timed: false);
 
         var batches = options.Rows / BenchmarkOptions.BatchSize;
-        var ingestTime = TimeSpan.Zero;
-        var rawTime = TimeSpan.Zero;
-        var rows = 0L;
         var payloadBytes = 0L;
         for (var i = 0; i < batches; i++)
         {
             var batch = Next();
-            var input = batch.ToIngestBatch();
-            var started = Stopwatch.GetTimestamp();
-            await IngestAsync(store, input, cancellationToken);
-            var ingested = Stopwatch.GetTimestamp();
-            await RawChangeLog.CopyAsync(dataSource, batch.Valid, rawSequence, TimeProvider.System.GetUtcNow(), cancellationToken);
-            var copied = Stopwatch.GetTimestamp();
-            ingestTime += Stopwatch.GetElapsedTime(started, ingested);
-            rawTime += Stopwatch.GetElapsedTime(ingested, copied);
-            rawSequence += batch.Valid.Count;
-            rows += batch.Valid.Count;
+            await paired.RunAsync(batch.ToIngestBatch(), cancellationToken);
             payloadBytes += batch.Valid.Sum(v => (long)v.Change.Person.CalculateSize());
         }
 
+        var (rows, ingestTime, rawTime) = (paired.Rows, paired.IngestTime, paired.RawTime);
         Console.WriteLine(Report.Format($"  {rows:N0} rows in {batches} batches of {BenchmarkOptions.BatchSize:N0}; Person payload {payloadBytes / (double)rows:N0} bytes on average; ingest {ingestTime.TotalSeconds:0.00} s, raw COPY {rawTime.TotalSeconds:0.00} s"));
         report.AddRate(Area, "PostgresHubStore.IngestAsync", rows / ingestTime.TotalSeconds,
             "binary COPY, same rows, same indexes", rows / rawTime.TotalSeconds, minRatio: 0.5);
@@ -126,8 +110,8 @@ internal static class IngestBenchmark
         report.AddInfo(Area, "profile: IngestAsync ms per 1,000-row batch", Report.Format($"{total.TotalMilliseconds / batches:0.0} ms"));
     }
 
-    /// <summary>Ingests a batch and checks that every change was applied.</summary>
-    public static async Task IngestAsync(IHubStore store, IngestBatch batch, CancellationToken cancellationToken)
+    /// <summary>Ingests a batch and checks that every change was applied; returns the commit.</summary>
+    public static async Task<IngestCommit> IngestAsync(IHubStore store, IngestBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(batch);
@@ -137,5 +121,7 @@ internal static class IngestBenchmark
         {
             throw new InvalidOperationException($"Batch {batch.RequestId}: not every change was applied.");
         }
+
+        return commit;
     }
 }

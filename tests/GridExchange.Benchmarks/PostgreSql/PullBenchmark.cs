@@ -313,10 +313,13 @@ internal static class PullBenchmark
         Console.WriteLine(Report.Format($"    {parse,8:0.00}  parsing every payload into a Person, as the hub did before it sent stored bytes"));
     }
 
-    /// <summary>Pulls the feed page by page from the start until caught up.</summary>
-    private static async Task<long> PullAsync(ExchangeService.ExchangeServiceClient client, ChangeScope? scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pulls the feed page by page from <paramref name="cursor"/> (the start when empty) until
+    /// caught up, checking order and payload type; returns the changes received.
+    /// </summary>
+    internal static async Task<long> PullAsync(
+        ExchangeService.ExchangeServiceClient client, ChangeScope? scope, CancellationToken cancellationToken, string cursor = "")
     {
-        var cursor = "";
         var rows = 0L;
         var last = 0L;
         while (true)
@@ -391,60 +394,27 @@ internal static class PullBenchmark
         }
     }
 
-    /// <summary>
-    /// The baseline: one ordered binary COPY of the rows, every column read into .NET values.
-    /// Sorts are off for it, so PostgreSQL reads in key order instead of scanning and sorting
-    /// (which it picks for a small log, spilling the sort to disk: a baseline made slow by its plan).
-    /// </summary>
-    private static async Task<long> RawCopyAsync(NpgsqlDataSource dataSource, string? filter, CancellationToken cancellationToken)
+    /// <summary>The baseline: the log's rows (or one county's) in sequence order by <see cref="RawOrderedCopy"/>.</summary>
+    private static Task<long> RawCopyAsync(NpgsqlDataSource dataSource, string? filter, CancellationToken cancellationToken) =>
+        RawOrderedCopy.ReadAsync(dataSource, $"SELECT * FROM change_log{(filter is null ? "" : $" WHERE {filter}")} ORDER BY seq", ReadLogRowAsync, cancellationToken);
+
+    private static async Task<long> ReadLogRowAsync(NpgsqlBinaryExporter reader, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var noSort = new NpgsqlCommand("SET LOCAL enable_sort = off", connection, transaction))
-        {
-            await noSort.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var rows = 0L;
-        var checksum = 0L;
-        await using (var reader = await connection.BeginBinaryExportAsync(
-            $"COPY (SELECT * FROM change_log{(filter is null ? "" : $" WHERE {filter}")} ORDER BY seq) TO STDOUT (FORMAT BINARY)", cancellationToken))
-        {
-            while (await reader.StartRowAsync(cancellationToken) != -1)
-            {
-                checksum += await reader.ReadAsync<long>(NpgsqlDbType.Bigint, cancellationToken);
-                checksum += await reader.ReadAsync<short>(NpgsqlDbType.Smallint, cancellationToken);
-                checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
-                checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
-                checksum += (await ReadNullableAsync<string>(reader, NpgsqlDbType.Text, cancellationToken))?.Length ?? 0;
-                checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
-                checksum += (await ReadNullableAsync<string>(reader, NpgsqlDbType.Text, cancellationToken))?.Length ?? 0;
-                checksum += await reader.ReadAsync<short>(NpgsqlDbType.Smallint, cancellationToken);
-                checksum += await reader.ReadAsync<long>(NpgsqlDbType.Bigint, cancellationToken);
-                checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
-                checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
-                checksum += await reader.ReadAsync<bool>(NpgsqlDbType.Boolean, cancellationToken) ? 1 : 0;
-                checksum += (await reader.ReadAsync<DateTime>(NpgsqlDbType.TimestampTz, cancellationToken)).Ticks & 1;
-                checksum += (await ReadNullableAsync<byte[]>(reader, NpgsqlDbType.Bytea, cancellationToken))?.Length ?? 0;
-                rows++;
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        GC.KeepAlive(checksum);
-        return rows;
-    }
-
-    private static async Task<T?> ReadNullableAsync<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (reader.IsNull)
-        {
-            await reader.SkipAsync(cancellationToken);
-            return null;
-        }
-
-        return await reader.ReadAsync<T>(type, cancellationToken);
+        var checksum = await reader.ReadAsync<long>(NpgsqlDbType.Bigint, cancellationToken);
+        checksum += await reader.ReadAsync<short>(NpgsqlDbType.Smallint, cancellationToken);
+        checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
+        checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
+        checksum += (await RawOrderedCopy.ReadNullableAsync<string>(reader, NpgsqlDbType.Text, cancellationToken))?.Length ?? 0;
+        checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
+        checksum += (await RawOrderedCopy.ReadNullableAsync<string>(reader, NpgsqlDbType.Text, cancellationToken))?.Length ?? 0;
+        checksum += await reader.ReadAsync<short>(NpgsqlDbType.Smallint, cancellationToken);
+        checksum += await reader.ReadAsync<long>(NpgsqlDbType.Bigint, cancellationToken);
+        checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
+        checksum += (await reader.ReadAsync<string>(NpgsqlDbType.Text, cancellationToken)).Length;
+        checksum += await reader.ReadAsync<bool>(NpgsqlDbType.Boolean, cancellationToken) ? 1 : 0;
+        checksum += (await reader.ReadAsync<DateTime>(NpgsqlDbType.TimestampTz, cancellationToken)).Ticks & 1;
+        checksum += (await RawOrderedCopy.ReadNullableAsync<byte[]>(reader, NpgsqlDbType.Bytea, cancellationToken))?.Length ?? 0;
+        return checksum;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)

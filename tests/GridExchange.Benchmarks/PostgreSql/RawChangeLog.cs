@@ -1,5 +1,6 @@
 using GridExchange.Domain.Feed;
 using GridExchange.Domain.Ingest;
+using GridExchange.Storage;
 using GridExchange.V1;
 using Google.Protobuf;
 using Npgsql;
@@ -61,7 +62,7 @@ internal static class RawChangeLog
         await writer.CompleteAsync(cancellationToken);
     }
 
-    private static byte[] PayloadBytes(Change change) => change.PayloadCase == Change.PayloadOneofCase.Person
-        ? change.Person.ToByteArray()
-        : throw new InvalidOperationException("The benchmark writes Person changes only.");
+    /// <summary>The payload as the store serialises it (any entity type: the scale load writes them all).</summary>
+    private static byte[] PayloadBytes(Change change) => (EntityRecords.PayloadOf(change)
+        ?? throw new InvalidOperationException($"Change {change.SourceChangeId} has no payload.")).ToByteArray();
 }

@@ -53,6 +53,18 @@ internal sealed class Report
             value < limit ? Verdict.Pass : Verdict.Miss));
     }
 
+    /// <summary>
+    /// Records a figure that should stay within ±<paramref name="tolerance"/> of a same-run
+    /// baseline (e.g. a time at two table sizes): the ratio must lie in [1 − t, 1 + t].
+    /// </summary>
+    public void AddWithin(string area, string figure, double value, string baseline, double baselineValue, string unit, double tolerance)
+    {
+        var ratio = value / baselineValue;
+        Add(new SummaryLine(area, figure, Format($"{value:0.###} {unit}"), baseline, Format($"{baselineValue:0.###} {unit}"),
+            Format($"{ratio:0.00}×"), Format($"±{tolerance * 100:0}%"),
+            Math.Abs(ratio - 1) <= tolerance ? Verdict.Pass : Verdict.Miss));
+    }
+
     /// <summary>Records a figure for context, without a target.</summary>
     public void AddInfo(string area, string figure, string value, string baseline = "", string baselineValue = "", string ratio = "")
     {
