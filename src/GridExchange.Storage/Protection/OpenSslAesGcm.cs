@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
@@ -41,8 +40,8 @@ internal sealed unsafe class OpenSslAesGcm
     private static readonly Api? Native = Api.TryLoad();
 
     private readonly byte[] _key;
-    private readonly ConcurrentBag<CipherContext> _sealers = [];
-    private readonly ConcurrentBag<CipherContext> _openers = [];
+    private readonly BoundedPool<CipherContext> _sealers = new(PoolLimit);
+    private readonly BoundedPool<CipherContext> _openers = new(PoolLimit);
 
     private OpenSslAesGcm(byte[] key) => _key = key;
 
@@ -159,15 +158,15 @@ internal sealed unsafe class OpenSslAesGcm
         }
     }
 
-    private CipherContext Rent(ConcurrentBag<CipherContext> pool, bool encrypt)
+    private CipherContext Rent(BoundedPool<CipherContext> pool, bool encrypt)
     {
-        if (pool.TryTake(out var context))
+        if (pool.TryRent() is { } pooled)
         {
-            return context;
+            return pooled;
         }
 
         var api = Native!;
-        context = new CipherContext(api);
+        var context = new CipherContext(api);
         fixed (byte* key = _key)
         {
             // Cipher and key once; the nonce length is GCM's default of 12 bytes.
@@ -177,17 +176,7 @@ internal sealed unsafe class OpenSslAesGcm
         return context;
     }
 
-    private static void Return(ConcurrentBag<CipherContext> pool, CipherContext context)
-    {
-        if (pool.Count < PoolLimit)
-        {
-            pool.Add(context);
-        }
-        else
-        {
-            context.Dispose();
-        }
-    }
+    private static void Return(BoundedPool<CipherContext> pool, CipherContext context) => pool.Return(context);
 
     /// <summary>An EVP_CIPHER_CTX, freed (which also wipes the key schedule) when collected or disposed.</summary>
     private sealed class CipherContext : SafeHandle

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
@@ -345,7 +344,7 @@ public sealed class PayloadProtection
     /// </summary>
     private sealed class PayloadKey
     {
-        private readonly ConcurrentBag<AesGcm> _pool = [];
+        private readonly BoundedPool<AesGcm> _pool = new(64);
         private readonly OpenSslAesGcm? _native;
 
         public PayloadKey(string id, byte[] key)
@@ -407,19 +406,9 @@ public sealed class PayloadProtection
             }
         }
 
-        private AesGcm Rent() => _pool.TryTake(out var aes) ? aes : new AesGcm(Key, TagSize);
+        private AesGcm Rent() => _pool.TryRent() ?? new AesGcm(Key, TagSize);
 
-        private void Return(AesGcm aes)
-        {
-            if (_pool.Count < 64)
-            {
-                _pool.Add(aes);
-            }
-            else
-            {
-                aes.Dispose();
-            }
-        }
+        private void Return(AesGcm aes) => _pool.Return(aes);
     }
 }
 

@@ -77,7 +77,7 @@ internal sealed class BenchHub : IAsyncDisposable
         Id = "bench-consumer",
         Name = "benchmark consumer",
         Level = RegionLevel.Province,
-        RegionCode = "370000000000",
+        RegionCode = ConsumerRegion,
         Roles = { PeerRole.Consumer },
         DataClasses = { DataClass.S1, DataClass.S2, DataClass.S3, DataClass.S4 },
         Enabled = true,
@@ -103,6 +103,9 @@ internal sealed class BenchHub : IAsyncDisposable
         hub.Consumer = await hub.RegisterAsync(ConsumerPeer(), cancellationToken);
         return hub;
     }
+
+    /// <summary>The benchmark consumer's jurisdiction: the province, every county of the workload.</summary>
+    public const string ConsumerRegion = "370000000000";
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -230,6 +230,16 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(Expected(g => g.StartsWith("37", StringComparison.Ordinal)), await Keys(FeedScope.Create(["370000000000"], [])));
         Assert.Empty(await Keys(FeedScope.Create(["370602000000"], [EntityType.Case])));
         Assert.Empty(await Keys(FeedScope.Create(["110000000000"], [])));
+
+        // The province holds every bucket so far (read as the unscoped log); once a change lands
+        // outside it, its scope filters again, and a move out of it is the province's LEAVE.
+        var outside = Person(50, "p50", "110101001001001", 1, "c50", "loader");
+        var movedOut = Person(51, "p0", "110101001001001", 2, "c51", "loader");
+        await Store.IngestAsync(Batch("loader", "outside", outside, movedOut), Timeout);
+        var province = await ReadAllAsync(Store, FeedScope.Create(["370000000000"], []), 0, 7, Timeout);
+        Assert.Equal([.. changes.Select(c => c.Change.EntityKey), "p0"], province.Select(c => c.Logged.Key));
+        Assert.Equal(ChangeOperation.Leave, province[^1].Seen);
+        Assert.Equal(["p50", "p0"], await Keys(FeedScope.Create(["110000000000"], [])));
     }
 
     [Fact]
