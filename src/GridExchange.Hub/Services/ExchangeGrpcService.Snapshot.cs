@@ -17,6 +17,13 @@ internal sealed partial class ExchangeGrpcService
     private const int ChunkRecordBytes = 80_000;
     private const int SnapshotReadPage = 500;
 
+    // Chunks are sent in groups of about this many records: one grant check and one audit entry
+    // (a transaction on the audit chain's head) per group, written to the stream with one flush.
+    // Per chunk of ≈ 100 persons, the audit append and the flush were most of an export's time
+    // (scale run, 3.5 million records: 25,000 records/s against 170,000 for a raw ordered COPY).
+    // A group is still audited before any of its chunks goes out.
+    private const int SnapshotSendGroup = 2_000;
+
     private static readonly EntityType[] AllTypes =
         [.. System.Enum.GetValues<EntityType>().Where(t => t != EntityType.Unspecified).Order()];
 
@@ -49,21 +56,38 @@ internal sealed partial class ExchangeGrpcService
         var chunk = new SnapshotChunk();
         var chunkBytes = 0;
         var last = resume is null ? ((EntityType, EntityPosition)?)null : (resume.Type, resume.Position);
+        var group = new List<SnapshotChunk>();
+        var groupRecords = 0;
 
-        async Task FlushAsync()
+        // Closes the chunk being filled (its resume token continues after its last record) and
+        // sends the group once it holds enough records, or when told to.
+        async Task FlushAsync(bool sendGroup)
         {
-            if (chunk.Records.Count == 0)
+            if (chunk.Records.Count > 0)
+            {
+                chunk.ResumeToken = SnapshotTokens.Encode(binding,
+                    new SnapshotPosition(head.Epoch, asOf, snapshotTime, last!.Value.Item1, last.Value.Item2, count, clock.GetUtcNow()));
+                group.Add(chunk);
+                groupRecords += chunk.Records.Count;
+                chunk = new SnapshotChunk();
+                chunkBytes = 0;
+            }
+
+            if (group.Count == 0 || (!sendGroup && groupRecords < SnapshotSendGroup))
             {
                 return;
             }
 
-            chunk.ResumeToken = SnapshotTokens.Encode(binding,
-                new SnapshotPosition(head.Epoch, asOf, snapshotTime, last!.Value.Item1, last.Value.Item2, count, clock.GetUtcNow()));
             await grant.EnsureAsync();
-            await audit.ReadAsync(context, context.Caller(), ScopeText(scope), scope.Types, chunk.Records.Count);
-            await responseStream.WriteAsync(new ExportSnapshotResponse { Chunk = chunk }, cancellation);
-            chunk = new SnapshotChunk();
-            chunkBytes = 0;
+            await audit.ReadAsync(context, context.Caller(), ScopeText(scope), scope.Types, groupRecords);
+            for (var i = 0; i < group.Count; i++)
+            {
+                responseStream.WriteOptions = i < group.Count - 1 ? Buffered : null;
+                await responseStream.WriteAsync(new ExportSnapshotResponse { Chunk = group[i] }, cancellation);
+            }
+
+            group.Clear();
+            groupRecords = 0;
         }
 
         foreach (var type in types)
@@ -100,7 +124,7 @@ internal sealed partial class ExchangeGrpcService
                         var size = change.CalculateSize() + 8;
                         if (chunkBytes + size > ChunkRecordBytes)
                         {
-                            await FlushAsync();
+                            await FlushAsync(sendGroup: false);
                         }
 
                         chunk.Records.Add(change);
@@ -119,7 +143,7 @@ internal sealed partial class ExchangeGrpcService
             }
         }
 
-        await FlushAsync();
+        await FlushAsync(sendGroup: true);
         var asOfMark = asOf == head.LastSequence ? head.LastMark : await view.ReadMarkAsync(asOf, cancellation) ?? 0;
         await responseStream.WriteAsync(new ExportSnapshotResponse
         {
