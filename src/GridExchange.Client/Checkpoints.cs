@@ -69,6 +69,25 @@ public interface ICheckpointStore
 }
 
 /// <summary>
+/// A checkpoint kept in memory only: a consumer that starts from the beginning (or from a
+/// cursor it was given) each time it runs, and tests. Safe for one consumer at a time.
+/// </summary>
+public sealed class MemoryCheckpointStore : ICheckpointStore
+{
+    private FeedCheckpoint? _checkpoint;
+
+    /// <inheritdoc />
+    public Task<FeedCheckpoint?> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(_checkpoint);
+
+    /// <inheritdoc />
+    public Task SaveAsync(FeedCheckpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        _checkpoint = checkpoint;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
 /// Keeps a <see cref="FeedCheckpoint"/> in a small JSON file, replaced atomically: the new
 /// content is written to a temporary file beside it and flushed to disk (fsync), then renamed
 /// over the old file, and the directory is flushed too (on Linux and macOS). A crash at any point

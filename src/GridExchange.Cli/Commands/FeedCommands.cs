@@ -160,17 +160,4 @@ internal sealed class FollowCommand(CliContext context) : AsyncCommand<FollowSet
             return ValueTask.CompletedTask;
         }
     }
-
-    private sealed class MemoryCheckpointStore : ICheckpointStore
-    {
-        private FeedCheckpoint? _checkpoint;
-
-        public Task<FeedCheckpoint?> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(_checkpoint);
-
-        public Task SaveAsync(FeedCheckpoint? checkpoint, CancellationToken cancellationToken)
-        {
-            _checkpoint = checkpoint;
-            return Task.CompletedTask;
-        }
-    }
 }

@@ -219,20 +219,6 @@ public sealed class ClientRetryTests : IAsyncLifetime
         return status.ToRpcException();
     }
 
-    /// <summary>A checkpoint store in memory: the interface is all a consumer needs.</summary>
-    private sealed class MemoryCheckpointStore : ICheckpointStore
-    {
-        private FeedCheckpoint? _checkpoint;
-
-        public Task<FeedCheckpoint?> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(_checkpoint);
-
-        public Task SaveAsync(FeedCheckpoint? checkpoint, CancellationToken cancellationToken)
-        {
-            _checkpoint = checkpoint;
-            return Task.CompletedTask;
-        }
-    }
-
     /// <summary>One call the server saw.</summary>
     public sealed record SeenCall(TimeSpan At, string? Authorization, bool HadDeadline, string RequestId);
 
